@@ -1,0 +1,177 @@
+"""IMDB in Keras' raw layout, and `keras.datasets.imdb.load_data` on top of it.
+
+Every source (Keras' `imdb.npz`, the Stanford archive, an extracted folder)
+ends up as a `RawImdb`: each review a sequence of frequency ranks (1 = the most
+frequent word of the training split), no start character, no offset, exactly
+what Keras' npz holds.  `RawImdb.load_data` then applies Keras' semantics once,
+for every source.  The sequences are kept flat (all ids of a split in one int32
+array plus one length per review) so that caching and loading take milliseconds.
+"""
+
+import gc
+from collections import Counter
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+
+from .tokenizer import tokenize_corpus
+
+
+@dataclass(eq=False)
+class Ragged:
+    """Variable-length integer sequences stored as one flat array plus lengths."""
+
+    values: np.ndarray  # int32, all sequences concatenated
+    lengths: np.ndarray  # int64, one per sequence
+
+    @classmethod
+    def from_lists(cls, sequences) -> "Ragged":
+        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+        values = np.fromiter(
+            chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum())
+        )
+        return cls(values.astype(np.int32), lengths)
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.cumsum(self.lengths) - self.lengths
+
+    def take(self, indices) -> "Ragged":
+        """The sequences at `indices`, in that order."""
+        lengths = self.lengths[indices]
+        new_starts = np.cumsum(lengths) - lengths
+        positions = np.repeat(self.starts[indices] - new_starts, lengths) + np.arange(lengths.sum())
+        return Ragged(self.values[positions], lengths)
+
+    def prepend(self, value: int) -> "Ragged":
+        """Every sequence with `value` put in front."""
+        lengths = self.lengths + 1
+        out = np.empty(int(lengths.sum()), dtype=self.values.dtype)
+        heads = np.cumsum(lengths) - lengths
+        is_head = np.zeros(len(out), dtype=bool)
+        is_head[heads] = True
+        out[is_head] = value
+        out[~is_head] = self.values
+        return Ragged(out, lengths)
+
+    def keep_values(self, mask: np.ndarray) -> "Ragged":
+        """Drop the values where `mask` is False, keeping one (maybe shorter) sequence each."""
+        owner = np.repeat(np.arange(len(self)), self.lengths)
+        return Ragged(self.values[mask], np.bincount(owner[mask], minlength=len(self)))
+
+    def to_lists(self) -> list[list[int]]:
+        flat = self.values.tolist()
+        ends = np.cumsum(self.lengths).tolist()
+        # Tens of thousands of new lists would trigger the cyclic garbage
+        # collector over and over (half the time); lists of ints hold no cycles.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return [flat[end - n : end] for end, n in zip(ends, self.lengths.tolist(), strict=True)]
+        finally:
+            if collecting:
+                gc.enable()
+
+
+@dataclass(eq=False)
+class RawImdb:
+    """The reviews of one IMDB source as raw frequency ranks, as in Keras' npz.
+
+    `words[r - 1]` is the word of rank `r`, or `words` is None when the source
+    has no word list of its own (a Keras npz without `imdb_word_index.json`).
+    """
+
+    x_train: Ragged
+    y_train: np.ndarray
+    x_test: Ragged
+    y_test: np.ndarray
+    words: list[str] | None
+    source: str = ""  # a human description of where the data came from
+    content_hash: str = ""  # identifies the source's content (the cache key)
+    from_cache: bool = False
+
+    def word_index(self) -> dict[str, int]:
+        """Word -> frequency rank, like `keras.datasets.imdb.get_word_index()`."""
+        if self.words is None:
+            raise LookupError("this source has no word index")
+        return {word: rank for rank, word in enumerate(self.words, start=1)}
+
+    def load_data(
+        self,
+        num_words=None,
+        skip_top=0,
+        maxlen=None,
+        seed=113,
+        start_char=1,
+        oov_char=2,
+        index_from=3,
+    ):
+        """`keras.datasets.imdb.load_data` on this data: same arguments, same arrays."""
+        rng = np.random.RandomState(seed)
+        order = np.arange(len(self.x_train))
+        rng.shuffle(order)
+        x_train, y_train = self.x_train.take(order), self.y_train[order]
+        order = np.arange(len(self.x_test))
+        rng.shuffle(order)
+        x_test, y_test = self.x_test.take(order), self.y_test[order]
+
+        n_train = len(x_train)
+        xs = Ragged(
+            np.concatenate([x_train.values, x_test.values]) + np.int32(index_from),
+            np.concatenate([x_train.lengths, x_test.lengths]),
+        )
+        labels = np.concatenate([y_train, y_test])
+        if start_char is not None:
+            xs = xs.prepend(start_char)
+
+        if maxlen:
+            short = xs.lengths < maxlen
+            if not short[:n_train].any() or not short[n_train:].any():
+                raise ValueError(
+                    f"After filtering for sequences shorter than maxlen={maxlen}, "
+                    "no sequence was kept. Increase maxlen."
+                )
+            xs, labels = xs.take(np.flatnonzero(short)), labels[short]
+            n_train = int(short[:n_train].sum())
+
+        if not num_words:
+            num_words = int(xs.values.max())
+        kept = (skip_top <= xs.values) & (xs.values < num_words)
+        if oov_char is not None:
+            xs = Ragged(np.where(kept, xs.values, oov_char), xs.lengths)
+        else:
+            xs = xs.keep_values(kept)
+
+        lists = xs.to_lists()
+        x_train = np.array(lists[:n_train], dtype="object")
+        x_test = np.array(lists[n_train:], dtype="object")
+        return (x_train, labels[:n_train]), (x_test, labels[n_train:])
+
+
+def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> RawImdb:
+    """Tokenize raw reviews and rank words by frequency in the training split.
+
+    Ties are broken alphabetically, so the ranking is deterministic.  Words
+    that occur only in the test split get no rank and are skipped, as in
+    Keras' npz ("words not seen in the training set ... have simply been
+    skipped").
+    """
+    train_tokens = tokenize_corpus(train_texts)
+    test_tokens = tokenize_corpus(test_texts)
+    counts = Counter(chain.from_iterable(train_tokens))
+    words = sorted(counts, key=lambda word: (-counts[word], word))
+    rank = {word: r for r, word in enumerate(words, start=1)}
+    x_train = Ragged.from_lists([[rank[w] for w in review] for review in train_tokens])
+    x_test = Ragged.from_lists([[rank[w] for w in review if w in rank] for review in test_tokens])
+    return RawImdb(
+        x_train,
+        np.asarray(y_train, dtype=np.int64),
+        x_test,
+        np.asarray(y_test, dtype=np.int64),
+        words,
+        source=source,
+    )

@@ -1,0 +1,208 @@
+"""Safe readers for the three kinds of IMDB source.
+
+- `read_keras_npz`: Keras' `imdb.npz`.  Its ragged arrays are pickled; only the
+  three globals numpy needs to rebuild an array are allowed, and every element
+  must be a list of ints.  Nothing else is ever unpickled.
+- `read_aclimdb_tar`: the Stanford archive (or any `.tar.gz` in its layout),
+  read member by member in memory: nothing is extracted, and a member with an
+  absolute path, a `..`, a link or a device is refused.
+- `read_aclimdb_dir`: an extracted `aclImdb` folder.
+
+Each returns texts or ranks for `raw.RawImdb`; problems raise `RnnlabError`.
+"""
+
+import io
+import pickle
+import re
+import tarfile
+import zipfile
+import zlib
+from itertools import chain
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from ..errors import RnnlabError
+from .raw import Ragged
+
+# --- Keras npz -----------------------------------------------------------------
+
+_NUMPY_ARRAY_GLOBALS = frozenset(
+    {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+)
+
+
+class _ArrayOnlyUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) in _NUMPY_ARRAY_GLOBALS:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to unpickle {module}.{name}")
+
+
+def _read_npy(stream, member: str, path: Path) -> np.ndarray:
+    buffer = io.BytesIO(stream.read())
+    try:
+        return np.lib.format.read_array(buffer, allow_pickle=False)
+    except ValueError as error:
+        if "allow_pickle" not in str(error):
+            raise
+    buffer.seek(0)
+    major, _ = np.lib.format.read_magic(buffer)
+    if major == 1:
+        np.lib.format.read_array_header_1_0(buffer)
+    else:  # versions 2 and 3 share the header layout
+        np.lib.format.read_array_header_2_0(buffer)
+    try:
+        return _ArrayOnlyUnpickler(buffer).load()
+    except pickle.UnpicklingError as error:
+        raise RnnlabError(
+            f"{path}: member {member} holds objects other than int lists ({error}); "
+            "this is not a Keras IMDB npz, refusing to load it"
+        ) from None
+
+
+def _as_ragged(array, member: str, path: Path) -> Ragged:
+    bad = RnnlabError(
+        f"{path}: {member} must be a 1-D array of lists of ints (Keras' IMDB format); "
+        "it holds something else, refusing to load it"
+    )
+    if not isinstance(array, np.ndarray) or array.ndim != 1:
+        raise bad
+    if array.dtype != object or not all(type(review) is list for review in array):
+        raise bad
+    flat = np.array(list(chain.from_iterable(array)))
+    if flat.size and (flat.dtype.kind != "i" or flat.min() < 1):
+        raise bad
+    return Ragged(flat.astype(np.int32), np.array([len(r) for r in array], dtype=np.int64))
+
+
+def _as_labels(array, member: str, path: Path, n: int) -> np.ndarray:
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "iub" or array.shape != (n,):
+        raise RnnlabError(f"{path}: {member} must hold {n} integer labels, one per review")
+    return array
+
+
+def read_keras_npz(path: Path):
+    """(x_train, y_train, x_test, y_test) from a Keras-format `imdb.npz`."""
+    wanted = ("x_train", "y_train", "x_test", "y_test")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [m for m in wanted if f"{m}.npy" not in names]
+            if missing:
+                raise RnnlabError(
+                    f"{path}: npz has no {', '.join(missing)}; expected Keras' IMDB npz "
+                    "with x_train, y_train, x_test, y_test"
+                )
+            arrays = {}
+            for member in wanted:
+                with archive.open(f"{member}.npy") as stream:
+                    arrays[member] = _read_npy(stream, member, path)
+    except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as error:
+        raise RnnlabError(f"{path}: not a readable npz file ({error}); re-download it") from None
+    x_train = _as_ragged(arrays["x_train"], "x_train", path)
+    x_test = _as_ragged(arrays["x_test"], "x_test", path)
+    y_train = _as_labels(arrays["y_train"], "y_train", path, len(x_train))
+    y_test = _as_labels(arrays["y_test"], "y_test", path, len(x_test))
+    return x_train, y_train, x_test, y_test
+
+
+# --- aclImdb: tarball and folder -------------------------------------------------
+
+# aclImdb/train/pos/123_9.txt -> split, label, review id
+_REVIEW = re.compile(r"(?:^|/)aclImdb/(train|test)/(pos|neg)/(\d+)_\d+\.txt$")
+_SPLITS = ("train", "test")
+_LABELS = {"neg": 0, "pos": 1}
+
+
+def _decode(data: bytes) -> str:
+    # Documented policy (see tokenizer): invalid UTF-8 bytes become U+FFFD.
+    return data.decode("utf-8", errors="replace")
+
+
+def _check_member(member: tarfile.TarInfo, path: Path) -> None:
+    name = PurePosixPath(member.name)
+    if name.is_absolute() or ".." in name.parts:
+        raise RnnlabError(
+            f"{path}: archive member {member.name!r} points outside the archive; "
+            "refusing to read a tampered archive"
+        )
+    if not (member.isfile() or member.isdir()):
+        raise RnnlabError(
+            f"{path}: archive member {member.name!r} is a link or device, which an IMDB "
+            "archive never holds; refusing to read it"
+        )
+
+
+def _collect(reviews: dict, where: str):
+    """texts and labels per split, in a fixed order: neg then pos, by review id."""
+    out = {}
+    for split in _SPLITS:
+        for label in _LABELS:
+            if not reviews.get((split, label)):
+                raise RnnlabError(
+                    f"{where}: no reviews in aclImdb/{split}/{label}; expected the layout "
+                    "aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt"
+                )
+        items = sorted(
+            (_LABELS[label], review_id, text)
+            for (s, label), entries in reviews.items()
+            if s == split
+            for review_id, text in entries
+        )
+        out[split] = ([text for _, _, text in items], [label for label, _, _ in items])
+    return out["train"][0], out["train"][1], out["test"][0], out["test"][1]
+
+
+def read_aclimdb_tar(path: Path):
+    """(train_texts, train_labels, test_texts, test_labels) from an aclImdb tarball."""
+    reviews: dict = {}
+    try:
+        with tarfile.open(path, "r:*") as archive:
+            for member in archive:
+                _check_member(member, path)
+                match = _REVIEW.search(member.name)
+                if match and member.isfile():
+                    split, label, review_id = match.groups()
+                    data = archive.extractfile(member).read()
+                    reviews.setdefault((split, label), []).append((int(review_id), _decode(data)))
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        raise RnnlabError(
+            f"{path}: archive is truncated or corrupt ({error}); download it again"
+        ) from None
+    return _collect(reviews, str(path))
+
+
+def find_aclimdb_root(path: Path) -> Path | None:
+    """The `aclImdb` folder at or directly under `path`, if there is one."""
+    for candidate in (path, path / "aclImdb"):
+        if (candidate / "train").is_dir() or (candidate / "test").is_dir():
+            return candidate
+    return None
+
+
+def review_files(root: Path) -> list[Path]:
+    return sorted(
+        file
+        for split in _SPLITS
+        for label in _LABELS
+        for file in (root / split / label).glob("*_*.txt")
+    )
+
+
+def read_aclimdb_dir(root: Path):
+    """(train_texts, train_labels, test_texts, test_labels) from an aclImdb folder."""
+    reviews: dict = {}
+    for file in review_files(root):
+        match = _REVIEW.search("aclImdb/" + file.relative_to(root).as_posix())
+        if match:
+            split, label, review_id = match.groups()
+            reviews.setdefault((split, label), []).append(
+                (int(review_id), _decode(file.read_bytes()))
+            )
+    return _collect(reviews, str(root))

@@ -1,0 +1,127 @@
+"""The tutorial's data exploration (steps 1-3), as numbers and as text.
+
+Used by `rnnlab data` and by the reports of `rnnlab reproduce`.
+"""
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .data import length_stats, memory_table, open_imdb, tutorial_split
+from .data.imdb import decode_review
+
+
+@dataclass
+class Exploration:
+    source: str
+    from_cache: bool
+    load_seconds: float
+    num_words: int
+    maxlen: int
+    n_train: int
+    n_test: int
+    first_lengths: list[int]
+    first_review_ids: list[int]
+    first_review_words: str | None
+    first_targets: list[int]
+    n_train_split: int
+    n_val_split: int
+    stats: dict
+    padded_example_index: int
+    padded_example: np.ndarray
+    memory: list[dict]
+    histogram: Path
+    arrays: dict = field(repr=False)
+
+
+def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Exploration:
+    """Load IMDB, split, pad, and draw the length histogram into `out_dir`."""
+    from .report import plot_length_histogram
+
+    started = time.perf_counter()
+    raw = open_imdb(data)
+    load_seconds = time.perf_counter() - started
+    arrays = tutorial_split(raw, num_words=num_words, maxlen=maxlen)
+    x_train, y_train = arrays["loaded_x"], arrays["loaded_y"]
+    words = decode_review(x_train[0], raw.word_index()) if raw.words is not None else None
+    sequences = arrays["train_sequences"]
+    lengths = [len(s) for s in sequences]
+    histogram = Path(out_dir) / "lengths.png"
+    plot_length_histogram(lengths, maxlen, histogram)
+    example = min(5, len(arrays["train_x"]) - 1)  # the tutorial prints train_seq[5]
+    return Exploration(
+        source=raw.source,
+        from_cache=raw.from_cache,
+        load_seconds=load_seconds,
+        num_words=num_words,
+        maxlen=maxlen,
+        n_train=len(x_train),
+        n_test=len(raw.y_test),
+        first_lengths=[len(x) for x in x_train[:2]],
+        first_review_ids=list(x_train[0]),
+        first_review_words=words,
+        first_targets=y_train[:20].tolist(),
+        n_train_split=len(arrays["train_x"]),
+        n_val_split=len(arrays["val_x"]),
+        stats=length_stats(sequences, maxlen=maxlen),
+        padded_example_index=example,
+        padded_example=arrays["train_x"][example],
+        memory=memory_table(
+            {"train": len(arrays["train_x"]), "val": len(arrays["val_x"])}, maxlen, num_words
+        ),
+        histogram=histogram,
+        arrays=arrays,
+    )
+
+
+def _mb(n_bytes: int) -> str:
+    return f"{n_bytes / 1e6:,.1f} MB"
+
+
+def memory_lines(memory: list[dict]) -> list[str]:
+    lines = [
+        f"  {'split':<6} {'reviews':>8} {'padded int32':>14} {'one-hot float32':>16} "
+        f"{'one-hot float64':>16}"
+    ]
+    for row in memory:
+        lines.append(
+            f"  {row['split']:<6} {row['reviews']:>8,} {_mb(row['padded_int32_bytes']):>14} "
+            f"{_mb(row['onehot_float32_bytes']):>16} {_mb(row['onehot_float64_bytes']):>16}"
+        )
+    return lines
+
+
+def format_exploration(ex: Exploration) -> str:
+    how = "read from the cache" if ex.from_cache else "tokenized and cached"
+    s = ex.stats
+    lines = [
+        f"data: {ex.source}, {how} in {ex.load_seconds:.2f} s",
+        "",
+        f"1. load_imdb(num_words={ex.num_words})",
+        f"   train: {ex.n_train:,} reviews   test: {ex.n_test:,} reviews",
+        f"   lengths of the first two training reviews: {ex.first_lengths[0]}, "
+        f"{ex.first_lengths[1]}",
+        f"   first review as ids: {ex.first_review_ids}",
+        "   first review as words: " + (ex.first_review_words or "(no word index for this source)"),
+        f"   first 20 targets (1 = positive): {ex.first_targets}",
+        "",
+        "2. train/validation split (80/20, random_state=42)",
+        f"   train: {ex.n_train_split:,}   validation: {ex.n_val_split:,}",
+        f"   training-split lengths: mean {s['mean']:.5f}, median {s['median']:.1f} "
+        f"(min {s['min']}, p90 {s['p90']:.0f}, max {s['max']})",
+        f"   histogram: {ex.histogram}",
+        "",
+        f"3. pad_sequences(maxlen={ex.maxlen})  (padding and truncating 'pre', as in Keras)",
+        f"   {s['longer_than_maxlen']:,} of {s['count']:,} training reviews are longer and get "
+        "cut at the start",
+        f"   train_seq[{ex.padded_example_index}] =",
+        "   " + np.array2string(ex.padded_example, max_line_width=80).replace("\n", "\n   "),
+        "",
+        "4. memory: what the model input costs",
+        *memory_lines(ex.memory),
+        "   rnnlab feeds the padded int32 ids to every model, model A (one-hot) included:",
+        "   it selects a kernel row per id instead of building the one-hot tensor.",
+    ]
+    return "\n".join(lines)
