@@ -8,6 +8,7 @@ import sys
 
 from . import __version__
 from .errors import RnnlabError
+from .models import MODELS
 
 EXIT_USAGE = 2
 
@@ -19,13 +20,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def positive_int(text: str) -> int:
+def _whole_number(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = _whole_number(1)
+non_negative_int = _whole_number(0)
+
+
+def positive_float(text: str) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
     return value
 
 
@@ -75,7 +93,145 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_options(data, with_out="runs/data")
     data.set_defaults(run=run_data)
+
+    train = commands.add_parser(
+        "train",
+        help="train one model with the tutorial's recipe into a run folder",
+        description="Train a model (RMSprop, binary cross-entropy, batch 64, early stopping "
+        "restoring the best weights) and write config.json, summary.txt, history.csv, "
+        "best.keras, curves.png and metrics.json to the run folder.",
+    )
+    train.add_argument(
+        "--model",
+        required=True,
+        metavar="NAME",
+        help="one of: "
+        + ", ".join(f"{name} ({spec.description})" for name, spec in MODELS.items()),
+    )
+    _add_data_options(train)
+    _add_training_options(train)
+    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<time>)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    train.set_defaults(run=run_train)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="test loss and accuracy of a saved run",
+        description="Load RUN_DIR/best.keras and evaluate it on the test split of the data it "
+        "was trained on (or --data).",
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
+    evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
+    evaluate.set_defaults(run=run_evaluate)
     return parser
+
+
+def _add_training_options(parser):
+    parser.add_argument(
+        "--units", type=positive_int, default=8, metavar="N", help="recurrent units (default: 8)"
+    )
+    parser.add_argument(
+        "--embedding-dim",
+        type=positive_int,
+        default=16,
+        metavar="N",
+        help="embedding size, for embedding models (default: 16)",
+    )
+    parser.add_argument(
+        "--epochs", type=positive_int, default=100, metavar="N", help="most epochs (default: 100)"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=64, metavar="N", help="batch size (default: 64)"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=1e-4,
+        metavar="LR",
+        help="RMSprop learning rate (default: 1e-4)",
+    )
+    parser.add_argument(
+        "--patience",
+        type=non_negative_int,
+        default=3,
+        metavar="N",
+        help="stop after N epochs without a better val_loss (default: 3)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="random seed: same seed, same results (default: 42)"
+    )
+    parser.add_argument(
+        "--padding",
+        choices=("pre", "post"),
+        default="pre",
+        help="pad at the start or the end (default: pre, as Keras)",
+    )
+    parser.add_argument(
+        "--truncating",
+        choices=("pre", "post"),
+        default="pre",
+        help="cut long reviews at the start or the end (default: pre)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+
+
+def _train_config(args, model):
+    from .train import TrainConfig
+
+    return TrainConfig(
+        model=model,
+        data=args.data,
+        num_words=args.num_words,
+        maxlen=args.maxlen,
+        units=args.units,
+        embedding_dim=args.embedding_dim,
+        padding=args.padding,
+        truncating=args.truncating,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        epochs=args.epochs,
+        patience=args.patience,
+        seed=args.seed,
+    )
+
+
+def run_train(args) -> None:
+    from .train import train
+
+    config = _train_config(args, args.model)
+    result = train(config, args.out, overwrite=args.overwrite, verbose=0 if args.quiet else 2)
+    print()
+    print(result.summary)
+    print()
+    print(format_metrics(result.metrics))
+    print(f"run folder: {result.out}")
+
+
+def format_metrics(m: dict) -> str:
+    stop = "early stopping" if m["stopped_early"] else "epoch limit"
+    return "\n".join(
+        [
+            f"{m['model']}: {m['parameters']:,} parameters, {m['epochs_run']} epochs ({stop}), "
+            f"best epoch {m['best_epoch']}",
+            f"  best val_loss {m['best_val_loss']:.4f}   val_accuracy {m['best_val_accuracy']:.4f}",
+            f"  test loss     {m['test_loss']:.4f}   test accuracy {m['test_accuracy']:.4f}",
+            f"  {m['seconds_per_epoch']:.2f} s/epoch (first epoch {m['first_epoch_seconds']:.2f} s,"
+            f" compilation included), peak memory {m['peak_memory_mb']:,.0f} MB",
+        ]
+    )
+
+
+def run_evaluate(args) -> None:
+    from .train import evaluate
+
+    result = evaluate(args.run_dir, args.data)
+    print(f"data: {result['data']}")
+    if not result["same_data_as_training"]:
+        print("warning: this is not the data the model was trained on")
+    print(
+        f"test loss {result['test_loss']:.4f}   test accuracy {result['test_accuracy']:.4f}   "
+        f"({result['test_reviews']:,} reviews)"
+    )
 
 
 def run_data(args) -> None:

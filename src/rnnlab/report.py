@@ -29,3 +29,32 @@ def plot_length_histogram(lengths, maxlen, path, title="Review lengths (training
     ax.set_ylabel("number of reviews")
     ax.legend()
     save_figure(fig, path)
+
+
+def plot_curves(history: dict, path, title=""):
+    """Loss and accuracy per epoch, train vs validation, the best epoch marked."""
+    epochs = range(1, len(history["loss"]) + 1)
+    best = min(epochs, key=lambda e: history["val_loss"][e - 1])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, history[metric], label="train")
+        ax.plot(epochs, history[f"val_{metric}"], label="validation")
+        ax.axvline(best, color="gray", linestyle=":", label=f"best epoch ({best})")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.legend()
+    axes[0].set_title(f"{title}: loss" if title else "loss")
+    axes[1].set_title(f"{title}: accuracy" if title else "accuracy")
+    save_figure(fig, path)
+
+
+def plot_overlay(histories: dict, metric: str, path, title=None):
+    """One curve of `metric` per run (e.g. val_loss of model A vs model B)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for name, history in histories.items():
+        ax.plot(range(1, len(history[metric]) + 1), history[metric], label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"{metric} per epoch")
+    ax.legend()
+    save_figure(fig, path)

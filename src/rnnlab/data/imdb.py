@@ -26,7 +26,7 @@ def open_imdb(path=None) -> RawImdb:
     if spec in DOWNLOADS:
         local, *_ = [fetch(remote, cache.downloads_dir()) for remote in DOWNLOADS[spec]]
     else:
-        local = Path(spec).expanduser()
+        local = Path(spec).expanduser().absolute()
     kind, local = classify(local)
     content_hash = _content_hash(kind, local)
     description = f"{local} ({kind})"
@@ -36,6 +36,7 @@ def open_imdb(path=None) -> RawImdb:
         raw = _read(kind, local)
         raw.source, raw.content_hash = description, content_hash
         cache.save(raw, entry)
+    raw.path = str(local)
     if kind == KERAS_KIND:
         raw.words = _keras_words(local.parent / WORD_INDEX_FILENAME)
     return raw

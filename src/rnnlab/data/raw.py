@@ -91,6 +91,7 @@ class RawImdb:
     y_test: np.ndarray
     words: list[str] | None
     source: str = ""  # a human description of where the data came from
+    path: str = ""  # the local file or folder it was read from
     content_hash: str = ""  # identifies the source's content (the cache key)
     from_cache: bool = False
 

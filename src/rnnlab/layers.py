@@ -1,0 +1,51 @@
+"""rnnlab's own Keras layer: the tutorial's one-hot SimpleRNN, fed ids instead.
+
+The tutorial feeds `SimpleRNN(8)` one-hot vectors of size 500: a
+(25000, 100, 500) float tensor, gigabytes.  A one-hot vector times the input
+kernel is one row of the kernel, so `OneHotSimpleRNN` looks the row up by id.
+Same weights (kernel 500x8, recurrent kernel 8x8, bias 8: 4,072 parameters),
+same mathematics, same outputs as `keras.layers.SimpleRNN` on
+`keras.utils.to_categorical(ids, 500)` (tests/test_models.py checks outputs and
+gradients), and the input stays (batch, 100) int32.
+"""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="rnnlab")
+class OneHotSimpleRNN(keras.layers.Layer):
+    """`SimpleRNN(units)` over one-hot vectors of size `num_words`, given the ids."""
+
+    def __init__(self, units: int, num_words: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.num_words = num_words
+
+    def build(self, input_shape):
+        # Names and initializers as in keras.layers.SimpleRNN's cell.
+        self.kernel = self.add_weight(
+            shape=(self.num_words, self.units), initializer="glorot_uniform", name="kernel"
+        )
+        self.recurrent_kernel = self.add_weight(
+            shape=(self.units, self.units), initializer="orthogonal", name="recurrent_kernel"
+        )
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, ids):
+        # x_t @ kernel for every step at once: a row lookup, then the bias.
+        projected = ops.take(self.kernel, ops.cast(ids, "int32"), axis=0) + self.bias
+
+        def step(state, x_t):
+            state = ops.tanh(x_t + ops.matmul(state, self.recurrent_kernel))
+            return state, None
+
+        initial = ops.zeros((ops.shape(ids)[0], self.units), dtype=projected.dtype)
+        final, _ = ops.scan(step, initial, ops.transpose(projected, (1, 0, 2)))
+        return final
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "num_words": self.num_words}

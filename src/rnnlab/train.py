@@ -1,0 +1,294 @@
+"""Training with the tutorial's recipe, into a run folder.
+
+A run folder holds everything about one training:
+config.json (settings, data source and hash, versions), summary.txt, history.csv,
+best.keras (the best epoch by val_loss), curves.png and metrics.json.
+"""
+
+import csv
+import io
+import json
+import platform
+import resource
+import statistics
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from . import __version__
+from .data import TOKENIZER_VERSION, open_imdb, tutorial_split
+from .errors import RnnlabError
+from .files import write_json, write_text
+from .models import MODELS, ModelShape, build_model, summary_text
+
+RUN_FILES = (
+    "config.json",
+    "summary.txt",
+    "history.csv",
+    "best.keras",
+    "curves.png",
+    "metrics.json",
+)
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of a training; the defaults are the tutorial's."""
+
+    model: str = "simplernn-embedding"
+    data: str | None = None
+    num_words: int = 500
+    maxlen: int = 100
+    units: int = 8
+    embedding_dim: int = 16
+    padding: str = "pre"
+    truncating: str = "pre"
+    learning_rate: float = 1e-4
+    batch_size: int = 64
+    epochs: int = 100
+    patience: int = 3
+    seed: int = 42
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise RnnlabError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
+        for name in ("num_words", "maxlen", "units", "embedding_dim", "batch_size", "epochs"):
+            if getattr(self, name) < 1:
+                raise RnnlabError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.num_words < 4:
+            raise RnnlabError("num_words must be at least 4: ids 0-2 are padding, start, OOV")
+        if not self.learning_rate > 0:
+            raise RnnlabError(f"learning rate must be positive, got {self.learning_rate}")
+        if self.patience < 0:
+            raise RnnlabError(f"patience must be 0 or more, got {self.patience}")
+
+    @property
+    def shape(self) -> ModelShape:
+        return ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
+
+
+def peak_memory_mb() -> float:
+    """The peak resident memory of this process so far (Linux: ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Keeps the model of the best epoch by `monitor` in `path`, replaced atomically.
+
+    Keras' ModelCheckpoint writes in place; a crash mid-write would leave a
+    broken best.keras, so each save goes to a temporary file that is renamed.
+    """
+
+    def __init__(self, path: Path, monitor="val_loss"):
+        super().__init__()
+        self.path, self.monitor = Path(path), monitor
+        self.best = np.inf
+        self.best_epoch = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best:
+            self.best, self.best_epoch = value, epoch
+            tmp = self.path.with_name(f".{self.path.stem}.partial.keras")
+            try:
+                self.model.save(tmp)
+                tmp.replace(self.path)
+            finally:
+                tmp.unlink(missing_ok=True)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+
+
+def prepare_out_dir(out: Path, overwrite: bool) -> Path:
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise RnnlabError(f"--out {out} is a file; give a folder")
+    if out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise RnnlabError(
+                f"run folder {out} is not empty; choose another --out or pass --overwrite"
+            )
+        for name in RUN_FILES:
+            (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def default_run_dir(model: str) -> Path:
+    return Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def versions() -> dict:
+    import jax
+
+    return {
+        "rnnlab": __version__,
+        "keras": keras.__version__,
+        "keras_backend": keras.backend.backend(),
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "tokenizer": TOKENIZER_VERSION,
+    }
+
+
+def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def write_history(path: Path, history: dict) -> None:
+    keys = sorted(history)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for epoch in range(len(history[keys[0]])):
+        writer.writerow([epoch + 1, *(repr(float(history[k][epoch])) for k in keys)])
+    write_text(path, buffer.getvalue())
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+
+
+@dataclass
+class RunResult:
+    out: Path
+    metrics: dict
+    history: dict
+    summary: str
+    model: keras.Model  # with the best epoch's weights
+
+
+def train(config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None) -> RunResult:
+    """Train `config.model` with the tutorial's recipe and write the run folder.
+
+    `raw` may pass an already opened data source (see `rnnlab.data.open_imdb`).
+    """
+    out = prepare_out_dir(Path(out) if out else default_run_dir(config.model), overwrite)
+    started = time.perf_counter()
+    raw = raw or open_imdb(config.data)
+    arrays = tutorial_split(raw, config.num_words, config.maxlen, config.padding, config.truncating)
+    keras.utils.set_random_seed(config.seed)
+    model = compile_model(build_model(config.model, config.shape), config.learning_rate)
+    summary = summary_text(model)
+    write_text(out / "summary.txt", summary + "\n")
+    write_json(
+        out / "config.json",
+        {
+            "settings": asdict(config),
+            "data": {"source": raw.source, "path": raw.path, "content_hash": raw.content_hash},
+            "sizes": {k: len(arrays[f"{k}_x"]) for k in ("train", "val", "test")},
+            "versions": versions(),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        },
+    )
+
+    checkpoint = BestCheckpoint(out / "best.keras")
+    timer = EpochTimer()
+    # restore_best_weights also applies when the epoch limit ends training
+    # (Keras 3.15 restores in on_train_end; tests/test_train.py checks it).
+    stopper = keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)
+    fit = model.fit(
+        arrays["train_x"],
+        arrays["train_y"],
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(arrays["val_x"], arrays["val_y"]),
+        callbacks=[checkpoint, stopper, timer],
+        verbose=verbose,
+    )
+    history = {k: [float(v) for v in values] for k, values in fit.history.items()}
+    write_history(out / "history.csv", history)
+    test_loss, test_accuracy = model.evaluate(
+        arrays["test_x"], arrays["test_y"], batch_size=1024, verbose=0
+    )
+
+    best = int(np.argmin(history["val_loss"]))
+    later_epochs = timer.seconds[1:] or timer.seconds
+    metrics = {
+        "model": config.model,
+        "parameters": model.count_params(),
+        "epochs_run": len(history["val_loss"]),
+        "stopped_early": len(history["val_loss"]) < config.epochs,
+        "best_epoch": best + 1,
+        "best_val_loss": history["val_loss"][best],
+        "best_val_accuracy": history["val_accuracy"][best],
+        "train_loss_at_best": history["loss"][best],
+        "train_accuracy_at_best": history["accuracy"][best],
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "first_epoch_seconds": timer.seconds[0],
+        "seconds_per_epoch": statistics.median(later_epochs),
+        "train_seconds": sum(timer.seconds),
+        "total_seconds": time.perf_counter() - started,
+        "peak_memory_mb": peak_memory_mb(),
+    }
+    from .report import plot_curves
+
+    plot_curves(history, out / "curves.png", title=config.model)
+    write_json(out / "metrics.json", metrics)
+    return RunResult(out, metrics, history, summary, model)
+
+
+def load_run(run_dir) -> tuple[dict, keras.Model]:
+    """(config.json, the best model) of a run folder, or a one-line error."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RnnlabError(f"{run_dir} is not a folder; give a run folder written by rnnlab train")
+    for name in ("config.json", "best.keras"):
+        if not (run_dir / name).exists():
+            raise RnnlabError(f"{run_dir} has no {name}: not a finished run folder of rnnlab train")
+    try:
+        config = json.loads((run_dir / "config.json").read_text())
+        TrainConfig(**config["settings"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise RnnlabError(f"{run_dir}/config.json is unreadable ({error})") from None
+    from . import layers  # noqa: F401  registers rnnlab's layers for loading
+
+    try:
+        model = keras.saving.load_model(run_dir / "best.keras")
+    except Exception as error:  # Keras raises many kinds for a damaged file
+        raise RnnlabError(
+            f"{run_dir}/best.keras is damaged or not a Keras model ({type(error).__name__}); "
+            "train again"
+        ) from None
+    return config, model
+
+
+def evaluate(run_dir, data=None) -> dict:
+    """Test loss and accuracy of a saved run's best model."""
+    config, model = load_run(run_dir)
+    settings = TrainConfig(**config["settings"])
+    raw = open_imdb(data if data is not None else config["data"]["path"])
+    arrays = tutorial_split(
+        raw, settings.num_words, settings.maxlen, settings.padding, settings.truncating
+    )
+    compile_model(model, settings.learning_rate)
+    loss, accuracy = model.evaluate(arrays["test_x"], arrays["test_y"], batch_size=1024, verbose=0)
+    return {
+        "test_loss": float(loss),
+        "test_accuracy": float(accuracy),
+        "test_reviews": len(arrays["test_x"]),
+        "data": raw.source,
+        "same_data_as_training": raw.content_hash == config["data"]["content_hash"],
+    }
