@@ -47,13 +47,14 @@ def positive_float(text: str) -> float:
     return value
 
 
+_DATA_HELP = (
+    "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
+    "('keras', 'aclimdb'). Default: $RNNLAB_DATA, else download 'keras'."
+)
+
+
 def _add_data_options(parser, with_out=None):
-    parser.add_argument(
-        "--data",
-        metavar="PATH",
-        help="IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a "
-        "download ('keras', 'aclimdb'). Default: $RNNLAB_DATA, else download 'keras'.",
-    )
+    parser.add_argument("--data", metavar="PATH", help=_DATA_HELP)
     parser.add_argument(
         "--num-words",
         type=positive_int,
@@ -123,7 +124,48 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
     evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
     evaluate.set_defaults(run=run_evaluate)
+
+    reproduce = commands.add_parser(
+        "reproduce",
+        help="run the whole tutorial (chapter 9-2) and write a report",
+        description="The tutorial in order: data exploration, model A (one-hot SimpleRNN), "
+        "model B (Embedding + SimpleRNN), test evaluation of both; writes report.md and a "
+        "self-contained report.html with every table and picture.",
+    )
+    reproduce.add_argument("--data", metavar="PATH", help=_DATA_HELP)
+    reproduce.add_argument(
+        "--out",
+        metavar="DIR",
+        default="runs/reproduce",
+        help="output folder (default: %(default)s)",
+    )
+    reproduce.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=100,
+        metavar="N",
+        help="most epochs per model (default: 100)",
+    )
+    reproduce.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    reproduce.set_defaults(run=run_reproduce)
     return parser
+
+
+def run_reproduce(args) -> None:
+    from .reproduce import reproduce, results_table
+
+    result = reproduce(
+        args.data, args.out, args.epochs, overwrite=args.overwrite, verbose=0 if args.quiet else 2
+    )
+    headers, rows = results_table(result["runs"])
+    print()
+    print(" | ".join(headers))
+    for row in rows:
+        print(" | ".join(map(str, row)))
+    for step, seconds in result["timings"].items():
+        print(f"{step}: {seconds:.1f} s")
+    print("report: " + ", ".join(map(str, result["report"])))
 
 
 def _add_training_options(parser):

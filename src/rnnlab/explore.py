@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import length_stats, memory_table, open_imdb, tutorial_split
+from .data import RawImdb, length_stats, memory_table, open_imdb, tutorial_split
 from .data.imdb import decode_review
 
 
@@ -37,11 +37,14 @@ class Exploration:
 
 
 def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Exploration:
-    """Load IMDB, split, pad, and draw the length histogram into `out_dir`."""
+    """Load IMDB, split, pad, and draw the length histogram into `out_dir`.
+
+    `data` is a data spec (see `open_imdb`) or an already opened `RawImdb`.
+    """
     from .report import plot_length_histogram
 
     started = time.perf_counter()
-    raw = open_imdb(data)
+    raw = data if isinstance(data, RawImdb) else open_imdb(data)
     load_seconds = time.perf_counter() - started
     arrays = tutorial_split(raw, num_words=num_words, maxlen=maxlen)
     x_train, y_train = arrays["loaded_x"], arrays["loaded_y"]

@@ -1,6 +1,7 @@
 """The public loading API: `load_imdb`, `get_word_index`, `decode_review`."""
 
 import hashlib
+import os
 import json
 from pathlib import Path
 
@@ -26,7 +27,7 @@ def open_imdb(path=None) -> RawImdb:
     if spec in DOWNLOADS:
         local, *_ = [fetch(remote, cache.downloads_dir()) for remote in DOWNLOADS[spec]]
     else:
-        local = Path(spec).expanduser().absolute()
+        local = Path(os.path.abspath(Path(spec).expanduser()))
     kind, local = classify(local)
     content_hash = _content_hash(kind, local)
     description = f"{local} ({kind})"

@@ -1,0 +1,54 @@
+"""`rnnlab reproduce` on a tiny data set: every step runs and the report is complete."""
+
+import re
+
+import pytest
+
+from rnnlab.cli import main
+
+
+def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
+    out = tmp_path / "repro"
+    argv = ["reproduce", "--data", str(tiny_tarball), "--epochs", "2", "--quiet", "--out", str(out)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "simplernn-onehot | 4,081" in printed and "simplernn-embedding | 8,209" in printed
+
+    markdown = (out / "report.md").read_text()
+    for section in [
+        "1. The data",
+        "2. The models",
+        "3. Memory",
+        "4. Training",
+        "5. Results",
+        "6. Time",
+    ]:
+        assert section in markdown
+    assert "500×8 + 8×8 + 8 = 4,072" in markdown and "16×8 + 8×8 + 8 = 200" in markdown
+    assert "0.78–0.79" in markdown  # the tutorial's published numbers, side by side
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert len(images) == 4 and all((out / image).is_file() for image in images)
+
+    html = (out / "report.html").read_text()
+    assert html.count('src="data:image/png;base64,') == 4  # self-contained
+    assert "<table>" in html and "4,072" in html
+
+
+def test_reproduce_refuses_a_used_folder(tiny_tarball, tmp_path, capsys):
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine")
+    assert main(["reproduce", "--data", str(tiny_tarball), "--out", str(tmp_path / "used")]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert (tmp_path / "used" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_tutorial_quality_bar_on_the_real_data(real_data, real_home, tmp_path, monkeypatch):
+    """Both models with the tutorial's defaults: best val_accuracy >= 0.77, test >= 0.76."""
+    from rnnlab.reproduce import reproduce
+
+    monkeypatch.setenv("RNNLAB_HOME", str(real_home))
+    result = reproduce(real_data, tmp_path / "repro", verbose=0, log=lambda *_: None)
+    for name, run in result["runs"].items():
+        assert run.metrics["best_val_accuracy"] >= 0.77, name
+        assert run.metrics["test_accuracy"] >= 0.76, name
