@@ -237,6 +237,7 @@ def train(config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None) -
         "train_accuracy_at_best": history["accuracy"][best],
         "test_loss": float(test_loss),
         "test_accuracy": float(test_accuracy),
+        "epoch_seconds": timer.seconds,
         "first_epoch_seconds": timer.seconds[0],
         "seconds_per_epoch": statistics.median(later_epochs),
         "train_seconds": sum(timer.seconds),

@@ -1,8 +1,8 @@
 """The public loading API: `load_imdb`, `get_word_index`, `decode_review`."""
 
 import hashlib
-import os
 import json
+import os
 from pathlib import Path
 
 from ..errors import RnnlabError
