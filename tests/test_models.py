@@ -37,6 +37,49 @@ def test_summary_shows_formulas_with_numbers():
     assert "8,209" in text_b
 
 
+BOOK_PARAMETERS = {
+    "simplernn-onehot": 4_081,
+    "simplernn-embedding": 8_209,
+    "lstm": 8_809,
+    "lstm-dropout": 8_809,
+    "lstm-stacked": 9_353,
+    "gru": 8_633,
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_parameter_count_equals_keras_own_layers(name):
+    """Our registry against the same architecture written directly in Keras."""
+    e = lambda: keras.layers.Embedding(500, 16)  # noqa: E731
+    direct = {
+        "simplernn-onehot": [keras.Input((100, 500)), keras.layers.SimpleRNN(8)],
+        "simplernn-embedding": [keras.Input((100,)), e(), keras.layers.SimpleRNN(8)],
+        "lstm": [keras.Input((100,)), e(), keras.layers.LSTM(8)],
+        "lstm-dropout": [keras.Input((100,)), e(), keras.layers.LSTM(8, dropout=0.3)],
+        "lstm-stacked": [
+            keras.Input((100,)),
+            e(),
+            keras.layers.LSTM(8, dropout=0.3, return_sequences=True),
+            keras.layers.LSTM(8, dropout=0.3),
+        ],
+        "gru": [keras.Input((100,)), e(), keras.layers.GRU(8)],
+        "bilstm": [keras.Input((100,)), e(), keras.layers.Bidirectional(keras.layers.LSTM(8))],
+        "bigru": [keras.Input((100,)), e(), keras.layers.Bidirectional(keras.layers.GRU(8))],
+    }[name]
+    reference = keras.Sequential([*direct, keras.layers.Dense(1, activation="sigmoid")])
+    count = build_model(name).count_params()
+    assert count == reference.count_params()
+    if name in BOOK_PARAMETERS:
+        assert count == BOOK_PARAMETERS[name]
+
+
+def test_gated_formulas():
+    assert "4 × (16×8 + 8×8 + 8) = 800" in summary_text(build_model("lstm"))
+    assert "4 × (8×8 + 8×8 + 8) = 544" in summary_text(build_model("lstm-stacked"))
+    assert "3 × (16×8 + 8×8 + 2×8) = 624" in summary_text(build_model("gru"))
+    assert "2 × [4 × (16×8 + 8×8 + 8)] = 1,600" in summary_text(build_model("bilstm"))
+
+
 def test_every_registered_model_builds_with_a_formula_for_each_layer():
     for name in MODELS:
         model = build_model(name)

@@ -52,3 +52,14 @@ def test_tutorial_quality_bar_on_the_real_data(real_data, real_home, tmp_path, m
     for name, run in result["runs"].items():
         assert run.metrics["best_val_accuracy"] >= 0.77, name
         assert run.metrics["test_accuracy"] >= 0.76, name
+
+
+def test_reproduce_chapter_9_3(tiny_tarball, tmp_path):
+    out = tmp_path / "repro"
+    argv = ["reproduce", "--chapter", "9-3", "--data", str(tiny_tarball), "--epochs", "1"]
+    assert main([*argv, "--quiet", "--out", str(out)]) == 0
+    markdown = (out / "report.md").read_text()
+    assert "chapter 9-3" in markdown
+    for name in ("lstm", "lstm-dropout", "lstm-stacked", "gru"):
+        assert (out / name / "best.keras").is_file() and f"| {name} |" in markdown
+    assert "0.7975–0.8019" in markdown and "4 × (16×8 + 8×8 + 8) = 800" in markdown

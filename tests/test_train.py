@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rnnlab.cli import main
-from rnnlab.train import RUN_FILES, TrainConfig, evaluate, train
+from rnnlab.run_folder import RUN_FILES
+from rnnlab.train import TrainConfig, evaluate, train
 
 TINY = {"num_words": 40, "maxlen": 30, "units": 4, "embedding_dim": 4, "batch_size": 8}
 
@@ -29,6 +30,15 @@ def test_two_epochs_write_every_file_of_the_run_folder(tiny_tarball, tmp_path, m
     assert (result.out / "history.csv").read_text().startswith("epoch,accuracy,loss,val_")
     assert (result.out / "curves.png").read_bytes().startswith(b"\x89PNG")
     assert "Parameters, layer by layer" in (result.out / "summary.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    "model", ["lstm", "lstm-dropout", "lstm-stacked", "gru", "bilstm", "bigru"]
+)
+def test_every_other_model_trains(tiny_tarball, tmp_path, model):
+    result = train(tiny_config(tiny_tarball, model=model, epochs=2), tmp_path / "run", verbose=0)
+    assert result.metrics["epochs_run"] == 2
+    assert np.isfinite(result.history["loss"]).all()
 
 
 def test_best_weights_are_restored_when_the_epoch_limit_ends_training(tiny_tarball, tmp_path):

@@ -127,10 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     reproduce = commands.add_parser(
         "reproduce",
-        help="run the whole tutorial (chapter 9-2) and write a report",
-        description="The tutorial in order: data exploration, model A (one-hot SimpleRNN), "
-        "model B (Embedding + SimpleRNN), test evaluation of both; writes report.md and a "
+        help="run the whole tutorial (chapter 9-2, 9-3 or both) and write a report",
+        description="The tutorial in order: data exploration, then each model of the chapter "
+        "trained and tested (9-2: model A, one-hot SimpleRNN, and model B, Embedding + "
+        "SimpleRNN; 9-3: lstm, lstm-dropout, lstm-stacked, gru); writes report.md and a "
         "self-contained report.html with every table and picture.",
+    )
+    reproduce.add_argument(
+        "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
     )
     reproduce.add_argument("--data", metavar="PATH", help=_DATA_HELP)
     reproduce.add_argument(
@@ -149,14 +153,50 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     reproduce.set_defaults(run=run_reproduce)
+
+    compare = commands.add_parser(
+        "compare",
+        help="compare run folders: a table and overlaid validation curves",
+        description="Write comparison.md and comparison.csv (model, parameters, best epoch, "
+        "val loss/accuracy, test accuracy, s/epoch, peak memory) and val_loss.png and "
+        "val_accuracy.png with every run's curve. Runs trained on different data, num_words "
+        "or maxlen are flagged.",
+    )
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders")
+    compare.add_argument(
+        "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
+    )
+    compare.set_defaults(run=run_compare)
     return parser
+
+
+def run_compare(args) -> None:
+    from .compare import compare
+
+    result = compare(args.run_dirs, args.out)
+    for warning in result["warnings"]:
+        print(warning, file=sys.stderr)
+    widths = [
+        max(len(str(cell)) for cell in column)
+        for column in zip(result["headers"], *result["rows"], strict=True)
+    ]
+    for row in [result["headers"], *result["rows"]]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(
+        f"written to {result['out']}: comparison.md, comparison.csv, val_loss.png, val_accuracy.png"
+    )
 
 
 def run_reproduce(args) -> None:
     from .reproduce import reproduce, results_table
 
     result = reproduce(
-        args.data, args.out, args.epochs, overwrite=args.overwrite, verbose=0 if args.quiet else 2
+        args.data,
+        args.out,
+        args.epochs,
+        overwrite=args.overwrite,
+        verbose=0 if args.quiet else 2,
+        chapter=args.chapter,
     )
     headers, rows = results_table(result["runs"])
     print()

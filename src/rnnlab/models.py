@@ -130,3 +130,43 @@ def summary_text(model) -> str:
             lines.append(f"  {layer.name:<16} {type(layer).__name__:<16} {text}")
     lines.append(f"  {'total':<33} {_n(model.count_params())}")
     return "\n".join(lines)
+
+
+# --- chapter 9-3 and beyond: gated and bidirectional layers ----------------------------
+
+
+@register("lstm", "Embedding -> LSTM -> Dense", "9-3")
+def lstm(shape, layers):
+    return [_embedding(shape, layers), layers.LSTM(shape.units, name="lstm")]
+
+
+@register("lstm-dropout", "Embedding -> LSTM(dropout=0.3) -> Dense", "9-3")
+def lstm_dropout(shape, layers):
+    return [_embedding(shape, layers), layers.LSTM(shape.units, dropout=0.3, name="lstm")]
+
+
+@register("lstm-stacked", "Embedding -> LSTM(dropout=0.3) x 2 -> Dense", "9-3")
+def lstm_stacked(shape, layers):
+    return [
+        _embedding(shape, layers),
+        layers.LSTM(shape.units, dropout=0.3, return_sequences=True, name="lstm_1"),
+        layers.LSTM(shape.units, dropout=0.3, name="lstm_2"),
+    ]
+
+
+@register("gru", "Embedding -> GRU -> Dense", "9-3")
+def gru(shape, layers):
+    return [_embedding(shape, layers), layers.GRU(shape.units, name="gru")]
+
+
+@register("bilstm", "Embedding -> Bidirectional(LSTM) -> Dense", "beyond")
+def bilstm(shape, layers):
+    return [
+        _embedding(shape, layers),
+        layers.Bidirectional(layers.LSTM(shape.units), name="bilstm"),
+    ]
+
+
+@register("bigru", "Embedding -> Bidirectional(GRU) -> Dense", "beyond")
+def bigru(shape, layers):
+    return [_embedding(shape, layers), layers.Bidirectional(layers.GRU(shape.units), name="bigru")]

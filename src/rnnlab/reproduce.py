@@ -1,4 +1,4 @@
-"""`rnnlab reproduce`: the whole tutorial (chapter 9-2) in order, and its report."""
+"""`rnnlab reproduce`: the book's chapters in order (9-2, 9-3 or both), and a report."""
 
 import time
 from dataclasses import replace
@@ -7,19 +7,43 @@ from pathlib import Path
 from .data import open_imdb
 from .explore import explore, format_exploration, memory_lines
 from .report import Report, plot_overlay
-from .train import TrainConfig, peak_memory_mb, prepare_out_dir, train
+from .run_folder import prepare_out_dir
+from .train import TrainConfig, peak_memory_mb, train
 
-# The tutorial's published results (the book's notebooks and the walkthrough in
+# The book's published results (its notebooks and the walkthrough in
 # shared/reference, across TensorFlow versions), for the comparison table.
+_SIMPLE_RNN = {"best_val_accuracy": "0.78–0.79", "stop_epochs": "24–60", "test_accuracy": "–"}
+_GATED = {"best_val_accuracy": "0.79–0.81", "stop_epochs": "–", "test_accuracy": "–"}
 TUTORIAL_RESULTS = {
-    "simplernn-onehot": {"best_val_accuracy": "0.78–0.79", "stop_epochs": "24–60"},
-    "simplernn-embedding": {"best_val_accuracy": "0.78–0.79", "stop_epochs": "24–60"},
+    "simplernn-onehot": _SIMPLE_RNN,
+    "simplernn-embedding": _SIMPLE_RNN,
+    "lstm": _GATED,
+    "lstm-dropout": _GATED,
+    "lstm-stacked": {**_GATED, "test_accuracy": "0.7975–0.8019"},
+    "gru": _GATED,
 }
-CHAPTER_9_2 = ("simplernn-onehot", "simplernn-embedding")
+CHAPTERS = {
+    "9-2": ("simplernn-onehot", "simplernn-embedding"),
+    "9-3": ("lstm", "lstm-dropout", "lstm-stacked", "gru"),
+}
+CHAPTERS["all"] = CHAPTERS["9-2"] + CHAPTERS["9-3"]
+TITLES = {
+    "9-2": "chapter 9-2, IMDB reviews with a simple RNN",
+    "9-3": "chapter 9-3, IMDB reviews with LSTM and GRU",
+    "all": "chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks",
+}
 
 
-def reproduce(data=None, out="runs/reproduce", epochs=100, overwrite=False, verbose=2, log=print):
-    """Run the tutorial: exploration, model A, model B, test evaluation, report."""
+def reproduce(
+    data=None,
+    out="runs/reproduce",
+    epochs=100,
+    overwrite=False,
+    verbose=2,
+    log=print,
+    chapter="9-2",
+):
+    """Run a chapter: exploration, each model trained and tested, the report."""
     out = prepare_out_dir(Path(out), overwrite)
     timings: dict[str, float] = {}
 
@@ -31,7 +55,7 @@ def reproduce(data=None, out="runs/reproduce", epochs=100, overwrite=False, verb
 
     base = TrainConfig(data=raw.path, epochs=epochs)
     runs = {}
-    for name in CHAPTER_9_2:
+    for name in CHAPTERS[chapter]:
         log(f"\n== training {name} ==")
         started = time.perf_counter()
         runs[name] = train(replace(base, model=name), out / name, overwrite, verbose, raw=raw)
@@ -41,9 +65,9 @@ def reproduce(data=None, out="runs/reproduce", epochs=100, overwrite=False, verb
         {name: run.history for name, run in runs.items()},
         "val_loss",
         out / "val_loss.png",
-        title="validation loss: model A (one-hot) vs model B (embedding)",
+        title="validation loss of every model",
     )
-    report = build_report(exploration, runs, timings)
+    report = build_report(exploration, runs, timings, TITLES[chapter])
     markdown, html = report.write(out)
     return {"out": out, "runs": runs, "timings": timings, "report": (markdown, html)}
 
@@ -57,8 +81,9 @@ def results_table(runs) -> tuple[list[str], list[list]]:
         "best val_loss",
         "best val_accuracy",
         "test accuracy",
-        "tutorial best val_accuracy",
-        "tutorial stop epoch",
+        "book: best val_accuracy",
+        "book: stop epoch",
+        "book: test accuracy",
     ]
     rows = []
     for name, run in runs.items():
@@ -74,14 +99,15 @@ def results_table(runs) -> tuple[list[str], list[list]]:
                 f"{m['test_accuracy']:.4f}",
                 published.get("best_val_accuracy", "–"),
                 published.get("stop_epochs", "–"),
+                published.get("test_accuracy", "–"),
             ]
         )
     return headers, rows
 
 
-def build_report(exploration, runs, timings) -> Report:
+def build_report(exploration, runs, timings, title) -> Report:
     ex, s = exploration, exploration.stats
-    report = Report("rnnlab reproduce: chapter 9-2, IMDB reviews with a simple RNN")
+    report = Report(f"rnnlab reproduce: {title}")
     report.text(
         f"Data: {ex.source}. num_words={ex.num_words}, maxlen={ex.maxlen}, split 80/20 with "
         "random_state=42; training with RMSprop(1e-4), binary cross-entropy, batch 64, up to "
@@ -129,9 +155,9 @@ def build_report(exploration, runs, timings) -> Report:
     report.heading("4. Training")
     for name in runs:
         report.image(f"{name}/curves.png", f"{name}: loss and accuracy per epoch")
-    report.image("val_loss.png", "Validation loss of both models")
+    report.image("val_loss.png", "Validation loss of every model")
 
-    report.heading("5. Results, next to the tutorial's")
+    report.heading("5. Results, next to the book's")
     report.table(*results_table(runs))
     report.text(
         "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text rnnlab's "

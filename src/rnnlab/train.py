@@ -5,8 +5,6 @@ config.json (settings, data source and hash, versions), summary.txt, history.csv
 best.keras (the best epoch by val_loss), curves.png and metrics.json.
 """
 
-import csv
-import io
 import json
 import platform
 import resource
@@ -24,15 +22,7 @@ from .data import TOKENIZER_VERSION, open_imdb, tutorial_split
 from .errors import RnnlabError
 from .files import write_json, write_text
 from .models import MODELS, ModelShape, build_model, summary_text
-
-RUN_FILES = (
-    "config.json",
-    "summary.txt",
-    "history.csv",
-    "best.keras",
-    "curves.png",
-    "metrics.json",
-)
+from .run_folder import default_run_dir, prepare_out_dir, write_history
 
 
 @dataclass
@@ -112,25 +102,6 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self._start)
 
 
-def prepare_out_dir(out: Path, overwrite: bool) -> Path:
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise RnnlabError(f"--out {out} is a file; give a folder")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise RnnlabError(
-                f"run folder {out} is not empty; choose another --out or pass --overwrite"
-            )
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def default_run_dir(model: str) -> Path:
-    return Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
-
-
 def versions() -> dict:
     import jax
 
@@ -152,22 +123,6 @@ def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
-
-
-def write_history(path: Path, history: dict) -> None:
-    keys = sorted(history)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["epoch", *keys])
-    for epoch in range(len(history[keys[0]])):
-        writer.writerow([epoch + 1, *(repr(float(history[k][epoch])) for k in keys)])
-    write_text(path, buffer.getvalue())
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
 
 
 @dataclass
