@@ -20,6 +20,7 @@ _LAZY = {
     "pad_sequences": "rnnlab.data",
     "train_val_split": "rnnlab.data",
     "length_stats": "rnnlab.data",
+    "load": "rnnlab.predict",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -167,7 +167,100 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
     )
     compare.set_defaults(run=run_compare)
+
+    predict = commands.add_parser(
+        "predict",
+        help="probability that new reviews are positive, with a trained run",
+        description="Turn raw reviews into the model's input exactly as in training (the run "
+        "folder carries the tokenizer settings and vocabulary) and print P(positive), the label "
+        "and the number of words outside the model's vocabulary.",
+    )
+    predict.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to classify")
+    predict.add_argument(
+        "--file",
+        metavar="PATH",
+        help="reviews from a file: .txt (one per line), .csv or .jsonl (a 'text' column or "
+        "field), or - for standard input (one per line)",
+    )
+    predict.add_argument(
+        "--input-format",
+        choices=("txt", "csv", "jsonl"),
+        help="format of --file when its name does not tell",
+    )
+    predict.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="column or field holding the review (default: text)",
+    )
+    predict.add_argument(
+        "--threshold",
+        type=probability,
+        default=0.5,
+        metavar="P",
+        help="label positive when P(positive) >= P (default: 0.5)",
+    )
+    predict.add_argument(
+        "--format",
+        choices=("table", "csv", "jsonl"),
+        default="table",
+        help="output format (default: table)",
+    )
+    predict.add_argument(
+        "--output", metavar="PATH", help="write there (atomically) instead of standard output"
+    )
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="for one review: the tokens the model read and P(positive) after "
+        "each, so you see which words moved it",
+    )
+    predict.set_defaults(run=run_predict)
     return parser
+
+
+def probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def run_predict(args) -> None:
+    from .predict import format_explanation, load, predict_stream, read_reviews, write_rows
+
+    if bool(args.texts) == bool(args.file):
+        raise RnnlabError("give reviews as arguments or with --file PATH (one of the two)")
+    if args.explain and (args.file or len(args.texts) != 1):
+        raise RnnlabError("--explain takes exactly one review, as an argument")
+    predictor = load(args.run_dir)
+    if args.explain:
+        text = args.texts[0]
+        print(format_explanation(text, predictor.explain(text), args.threshold))
+        return
+    reviews = (
+        read_reviews(args.file, args.input_format, args.text_field) if args.file else args.texts
+    )
+    rows = predict_stream(predictor, reviews, args.threshold)
+    if args.output:
+        import io
+
+        from .files import atomic_write
+
+        def write(binary):
+            stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+            count = write_rows(rows, stream, args.format)
+            stream.flush()
+            stream.detach()
+            print(f"{count:,} predictions written to {args.output}", file=sys.stderr)
+
+        atomic_write(args.output, write)
+    else:
+        write_rows(rows, sys.stdout, args.format)
 
 
 def run_compare(args) -> None:
@@ -323,7 +416,14 @@ def run_data(args) -> None:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # argparse stops filling `predict`'s TEXT list at the first option, so that
+    # `rnnlab predict RUN --explain "text"` leaves "text" over: it is a review too.
+    if extra and args.command == "predict" and not any(e.startswith("-") for e in extra):
+        args.texts += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         args.run(args)
     except RnnlabError as error:

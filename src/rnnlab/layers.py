@@ -17,10 +17,11 @@ from keras import ops
 class OneHotSimpleRNN(keras.layers.Layer):
     """`SimpleRNN(units)` over one-hot vectors of size `num_words`, given the ids."""
 
-    def __init__(self, units: int, num_words: int, **kwargs):
+    def __init__(self, units: int, num_words: int, return_sequences=False, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.num_words = num_words
+        self.return_sequences = return_sequences
 
     def build(self, input_shape):
         # Names and initializers as in keras.layers.SimpleRNN's cell.
@@ -38,14 +39,21 @@ class OneHotSimpleRNN(keras.layers.Layer):
 
         def step(state, x_t):
             state = ops.tanh(x_t + ops.matmul(state, self.recurrent_kernel))
-            return state, None
+            return state, state if self.return_sequences else None
 
         initial = ops.zeros((ops.shape(ids)[0], self.units), dtype=projected.dtype)
-        final, _ = ops.scan(step, initial, ops.transpose(projected, (1, 0, 2)))
-        return final
+        final, states = ops.scan(step, initial, ops.transpose(projected, (1, 0, 2)))
+        return ops.transpose(states, (1, 0, 2)) if self.return_sequences else final
 
     def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1], self.units)
         return (input_shape[0], self.units)
 
     def get_config(self):
-        return {**super().get_config(), "units": self.units, "num_words": self.num_words}
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "num_words": self.num_words,
+            "return_sequences": self.return_sequences,
+        }

@@ -18,6 +18,7 @@ RUN_FILES = (
     "best.keras",
     "curves.png",
     "metrics.json",
+    "preprocessing.json",  # what predicting on raw text needs (see predict.py)
 )
 
 

@@ -22,6 +22,7 @@ from .data import TOKENIZER_VERSION, open_imdb, tutorial_split
 from .errors import RnnlabError
 from .files import write_json, write_text
 from .models import MODELS, ModelShape, build_model, summary_text
+from .predict import PREPROCESSING_FILE, TextEncoder
 from .run_folder import default_run_dir, prepare_out_dir, write_history
 
 
@@ -157,6 +158,11 @@ def train(config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None) -
             "created": datetime.now().isoformat(timespec="seconds"),
         },
     )
+
+    if raw.words is not None:  # a Keras npz without its word index has no words to map
+        TextEncoder(
+            raw.words, config.num_words, config.maxlen, config.padding, config.truncating
+        ).save(out / PREPROCESSING_FILE)
 
     checkpoint = BestCheckpoint(out / "best.keras")
     timer = EpochTimer()
