@@ -48,7 +48,7 @@ def assert_predict_matches_data_layer(run, data, sample=None):
     ids = pad_sequences(list(x_test[positions]), maxlen=predictor.encoder.maxlen)
     np.testing.assert_array_equal(predictor.encoder.encode(texts).ids, ids)
     from_text = predictor.predict(texts)
-    from_ids = predictor.model.predict(ids, verbose=0)[:, 0]
+    from_ids = predictor.model.predict(ids, batch_size=predictor.batch_size, verbose=0)[:, 0]
     np.testing.assert_array_equal(from_text, from_ids)
 
 

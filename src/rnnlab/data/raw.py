@@ -9,9 +9,9 @@ array plus one length per review) so that caching and loading take milliseconds.
 """
 
 import gc
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
 
 import numpy as np
 
@@ -161,18 +161,31 @@ def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> Raw
     Keras' npz ("words not seen in the training set ... have simply been
     skipped").
     """
-    train_tokens = tokenize_corpus(train_texts)
-    test_tokens = tokenize_corpus(test_texts)
-    counts = Counter(chain.from_iterable(train_tokens))
-    words = sorted(counts, key=lambda word: (-counts[word], word))
-    rank = {word: r for r, word in enumerate(words, start=1)}
-    x_train = Ragged.from_lists([[rank[w] for w in review] for review in train_tokens])
-    x_test = Ragged.from_lists([[rank[w] for w in review if w in rank] for review in test_tokens])
+    # Every word gets a provisional id in order of first appearance (one dict
+    # lookup per word, in C); counting and ranking then happen in numpy.
+    provisional = defaultdict(count().__next__)
+    train = _provisional_ids(tokenize_corpus(train_texts), provisional)
+    n_train_words = len(provisional)
+    test = _provisional_ids(tokenize_corpus(test_texts), provisional)
+
+    counts = np.bincount(train.values, minlength=n_train_words)
+    words = list(provisional)[:n_train_words]
+    by_rank = sorted(range(n_train_words), key=lambda i: (-counts[i], words[i]))
+    rank = np.zeros(len(provisional), dtype=np.int32)  # 0: never seen in training
+    rank[by_rank] = np.arange(1, n_train_words + 1, dtype=np.int32)
+
+    x_test = Ragged(rank[test.values], test.lengths)
     return RawImdb(
-        x_train,
+        Ragged(rank[train.values], train.lengths),
         np.asarray(y_train, dtype=np.int64),
-        x_test,
+        x_test.keep_values(x_test.values > 0),
         np.asarray(y_test, dtype=np.int64),
-        words,
+        [words[i] for i in by_rank],
         source=source,
     )
+
+
+def _provisional_ids(reviews: list[list[str]], ids: defaultdict) -> Ragged:
+    lengths = np.fromiter(map(len, reviews), dtype=np.int64, count=len(reviews))
+    flat = map(ids.__getitem__, chain.from_iterable(reviews))
+    return Ragged(np.fromiter(flat, dtype=np.int64, count=int(lengths.sum())), lengths)
