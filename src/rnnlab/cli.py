@@ -157,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare",
         help="compare run folders: a table and overlaid validation curves",
-        description="Write comparison.md and comparison.csv (model, parameters, best epoch, "
+        description="Write comparison.csv, .md and .html (model, parameters, best epoch, "
         "val loss/accuracy, test accuracy, s/epoch, peak memory) and val_loss.png and "
         "val_accuracy.png with every run's curve. Runs trained on different data, num_words "
         "or maxlen are flagged.",

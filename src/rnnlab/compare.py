@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import RnnlabError
 from .files import write_text
-from .report import plot_overlay
+from .report import Report, plot_overlay
 from .run_folder import read_history
 
 COLUMNS = [
@@ -76,7 +76,8 @@ def mark_incomparable(runs: list[dict]) -> list[str]:
 
 
 def compare(run_dirs, out) -> dict:
-    """Write comparison.md, comparison.csv, val_loss.png and val_accuracy.png to `out`."""
+    """Write comparison.csv, comparison.md, comparison.html (images embedded),
+    val_loss.png and val_accuracy.png to `out`."""
     runs = [read_run(d) for d in run_dirs]
     names = [r["name"] for r in runs]
     if len(set(names)) < len(names):  # same folder names from different parents
@@ -90,10 +91,13 @@ def compare(run_dirs, out) -> dict:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([headers, *rows])
     write_text(out / "comparison.csv", buffer.getvalue())
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    write_text(out / "comparison.md", "\n".join(lines) + "\n")
+    report = Report("rnnlab compare")
+    report.table(headers, rows)
+    for warning in warnings:
+        report.text(warning)
     histories = {r["name"]: r["history"] for r in runs}
     for metric in ("val_loss", "val_accuracy"):
         plot_overlay(histories, metric, out / f"{metric}.png")
+        report.image(f"{metric}.png", f"{metric} of every run, per epoch")
+    report.write(out, "comparison")
     return {"headers": headers, "rows": rows, "warnings": warnings, "out": out}

@@ -131,16 +131,16 @@ class Report:
                 )
         return _HTML_PAGE.format(title=escape(self.title), body="\n".join(body))
 
-    def write(self, folder):
-        """Write report.md and report.html into `folder`; returns their paths."""
+    def write(self, folder, name="report"):
+        """Write NAME.md and NAME.html into `folder`; returns their paths."""
         from pathlib import Path
 
         from .files import write_text
 
         folder = Path(folder)
         return (
-            write_text(folder / "report.md", self.to_markdown()),
-            write_text(folder / "report.html", self.to_html(folder)),
+            write_text(folder / f"{name}.md", self.to_markdown()),
+            write_text(folder / f"{name}.html", self.to_html(folder)),
         )
 
 

@@ -25,14 +25,6 @@ class Ragged:
     values: np.ndarray  # int32, all sequences concatenated
     lengths: np.ndarray  # int64, one per sequence
 
-    @classmethod
-    def from_lists(cls, sequences) -> "Ragged":
-        lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-        values = np.fromiter(
-            chain.from_iterable(sequences), dtype=np.int64, count=int(lengths.sum())
-        )
-        return cls(values.astype(np.int32), lengths)
-
     def __len__(self) -> int:
         return len(self.lengths)
 
