@@ -37,14 +37,21 @@ positive_int = _whole_number(1)
 non_negative_int = _whole_number(0)
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+def _decimal(is_valid, requirement: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not is_valid(value):
+            raise argparse.ArgumentTypeError(f"{requirement}, got {text}")
+        return value
+
+    return parse
+
+
+positive_float = _decimal(lambda v: v > 0, "must be above 0")
+probability = _decimal(lambda v: 0 <= v <= 1, "must be between 0 and 1")
 
 
 _DATA_HELP = (
@@ -218,16 +225,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(run=run_predict)
     return parser
-
-
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
 
 
 def run_predict(args) -> None:
