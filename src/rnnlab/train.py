@@ -2,7 +2,8 @@
 
 A run folder holds everything about one training:
 config.json (settings, data source and hash, versions), summary.txt, history.csv,
-best.keras (the best epoch by val_loss), curves.png and metrics.json.
+best.keras (the best epoch by val_loss), curves.png, metrics.json, and
+preprocessing.json (what `rnnlab predict` needs to read raw text).
 """
 
 import json
