@@ -186,8 +186,8 @@ def load(run_dir) -> Predictor:
     run_dir = Path(run_dir)
     if run_dir.is_dir() and not (run_dir / PREPROCESSING_FILE).is_file():
         raise RnnlabError(
-            f"{run_dir} has no {PREPROCESSING_FILE}: it was written by an older rnnlab or is "
-            "not a run folder; retrain it with rnnlab train"
+            f"{run_dir} has no {PREPROCESSING_FILE} (not a run folder, or its data had no word "
+            "list: a Keras npz without imdb_word_index.json beside it); retrain with words"
         )
     _, model = load_run(run_dir)
     return Predictor(model, TextEncoder.load(run_dir / PREPROCESSING_FILE))
