@@ -182,3 +182,18 @@ def test_bad_run_folders(tiny_run, tmp_path, capsys):
     (run / "preprocessing.json").unlink()
     expect_error(["predict", str(run), "great"], capsys, "has no preprocessing.json")
     expect_error(["predict", str(tmp_path / "none"), "great"], capsys, "not a folder")
+
+
+@pytest.mark.parametrize("model", ["simplernn-onehot", "lstm-stacked", "bigru"])
+def test_explain_reads_the_last_recurrent_layer_of_any_model(tiny_run, tmp_path, model):
+    run = train(tiny_config(tiny_run[1], model=model, epochs=1), tmp_path / "run", verbose=0).out
+    predictor = rnnlab.load(run)
+    if model == "bigru":
+        with pytest.raises(rnnlab.errors.RnnlabError, match="both ways"):
+            predictor.explain("a wonderful film")
+        return
+    explanation = predictor.explain("a wonderful film")
+    assert explanation.tokens[-3:] == ["a", "wonderful", "film"]
+    assert explanation.probability == pytest.approx(
+        float(predictor.predict(["a wonderful film"])[0])
+    )
