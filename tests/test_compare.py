@@ -33,6 +33,7 @@ def test_compare_writes_table_and_overlays(two_runs, tmp_path, capsys):
     assert rows[1]["epochs run"] == "3"
     assert int(rows[0]["parameters"]) == 40 * 4 + (4 * 4 + 4 * 4 + 4) + 4 + 1
     assert "| run | model | parameters |" in (out / "comparison.md").read_text()
+    assert (out / "comparison.html").read_text().count("data:image/png;base64,") == 2
     for png in ("val_loss.png", "val_accuracy.png"):
         assert (out / png).read_bytes().startswith(b"\x89PNG")
 
