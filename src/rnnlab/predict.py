@@ -300,11 +300,13 @@ def read_reviews(path: str, input_format=None, text_field="text"):
             yield record[text_field]
 
 
-def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=1024):
+def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=None):
     """Rows (text, probability, label, oov words) for an iterable of reviews,
-    `batch_size` at a time, so memory does not grow with the input."""
+    `batch_size` (default: the predictor's) at a time, so memory does not grow
+    with the input."""
     from itertools import islice
 
+    batch_size = batch_size or predictor.batch_size
     reviews = iter(reviews)
     while batch := list(islice(reviews, batch_size)):
         probabilities, oov_counts = predictor.predict_encoded(batch)

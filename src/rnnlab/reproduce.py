@@ -54,11 +54,14 @@ def reproduce(
     log(format_exploration(exploration))
 
     base = TrainConfig(data=raw.path, epochs=epochs)
+    # The exploration already split and padded the data with these settings.
+    assert (base.num_words, base.maxlen) == (exploration.num_words, exploration.maxlen)
     runs = {}
     for name in CHAPTERS[chapter]:
         log(f"\n== training {name} ==")
         started = time.perf_counter()
-        runs[name] = train(replace(base, model=name), out / name, overwrite, verbose, raw=raw)
+        config = replace(base, model=name)
+        runs[name] = train(config, out / name, overwrite, verbose, raw, exploration.arrays)
         timings[f"train and test {name}"] = time.perf_counter() - started
 
     plot_overlay(

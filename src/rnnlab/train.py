@@ -64,6 +64,10 @@ class TrainConfig:
     def shape(self) -> ModelShape:
         return ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
 
+    def split(self, raw) -> dict:
+        """The tutorial's split and padding of `raw` with these settings."""
+        return tutorial_split(raw, self.num_words, self.maxlen, self.padding, self.truncating)
+
 
 def peak_memory_mb() -> float:
     """The peak resident memory of this process so far (Linux: ru_maxrss is in KiB)."""
@@ -81,12 +85,11 @@ class BestCheckpoint(keras.callbacks.Callback):
         super().__init__()
         self.path, self.monitor = Path(path), monitor
         self.best = np.inf
-        self.best_epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is not None and value < self.best:
-            self.best, self.best_epoch = value, epoch
+            self.best = value
             tmp = self.path.with_name(f".{self.path.stem}.partial.keras")
             try:
                 self.model.save(tmp)
@@ -136,7 +139,8 @@ def fuse_train_steps(model: keras.Model) -> keras.Model:
     Keras' own `train_step` inside one `lax.scan`: the same updates in the same
     order (tests/test_train.py checks that the history equals plain `fit`'s,
     digit for digit), with one call instead of 32.  Model A's epoch drops from
-    0.37 to 0.22 s.  A batch of another size (the last, smaller one) runs alone.
+    0.37-0.43 to 0.30-0.36 s (bench/epoch_speed.py).  A batch of another size
+    (the last, smaller one) runs alone.
 
     This uses the JAX trainer's protocol, `train_function(state, iterator) ->
     (logs, state)`, which `fit` calls for each group of batches.
@@ -164,10 +168,10 @@ def fuse_train_steps(model: keras.Model) -> keras.Model:
         if not batches:
             raise StopIteration  # as Keras' own step function does at the end of the data
         alike = list(itertools.takewhile(lambda b: shapes(b) == shapes(batches[0]), batches))
-        rest = batches[len(alike) :] if len(alike) > 1 else batches
         if len(alike) > 1:
             logs, state = several(state, jax.tree.map(lambda *xs: np.stack(xs), *alike))
-        for batch in rest:
+            batches = batches[len(alike) :]
+        for batch in batches:
             logs, state = single(state, batch)
         return logs, state
 
@@ -209,16 +213,19 @@ class RunResult:
     model: keras.Model  # with the best epoch's weights
 
 
-def train(config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None) -> RunResult:
+def train(
+    config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None, arrays=None
+) -> RunResult:
     """Train `config.model` with the tutorial's recipe and write the run folder.
 
-    `raw` may pass an already opened data source (see `rnnlab.data.open_imdb`).
+    `raw` may pass an already opened data source (see `rnnlab.data.open_imdb`),
+    and `arrays` its `config.split(raw)`, when several models share them.
     """
     out = prepare_out_dir(Path(out) if out else default_run_dir(config.model), overwrite)
     started = time.perf_counter()
     use_compilation_cache()
     raw = raw or open_imdb(config.data)
-    arrays = tutorial_split(raw, config.num_words, config.maxlen, config.padding, config.truncating)
+    arrays = arrays or config.split(raw)
     keras.utils.set_random_seed(config.seed)
     model = compile_model(build_model(config.model, config.shape), config.learning_rate)
     fuse_train_steps(model)
@@ -320,9 +327,7 @@ def evaluate(run_dir, data=None) -> dict:
     config, model = load_run(run_dir)
     settings = TrainConfig(**config["settings"])
     raw = open_imdb(data if data is not None else config["data"]["path"])
-    arrays = tutorial_split(
-        raw, settings.num_words, settings.maxlen, settings.padding, settings.truncating
-    )
+    arrays = settings.split(raw)
     compile_model(model, settings.learning_rate)
     loss, accuracy = model.evaluate(
         arrays["test_x"], arrays["test_y"], batch_size=EVAL_BATCH_SIZE, verbose=0
