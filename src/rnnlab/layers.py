@@ -12,6 +12,13 @@ gradients), and the input stays (batch, 100) int32.
 import keras
 from keras import ops
 
+# Builders in models.py take their layers from here: Keras' own, except
+# SimpleRNN and LSTM, which are the faster equivalents below.  (Keras' JAX
+# backend already computes GRU's input projection before the loop.)
+Bidirectional = keras.layers.Bidirectional
+Embedding = keras.layers.Embedding
+GRU = keras.layers.GRU
+
 
 @keras.saving.register_keras_serializable(package="rnnlab")
 class OneHotSimpleRNN(keras.layers.Layer):
@@ -57,3 +64,137 @@ class OneHotSimpleRNN(keras.layers.Layer):
             "num_words": self.num_words,
             "return_sequences": self.return_sequences,
         }
+
+
+# --- Keras' recurrent layers, with the input projection taken out of the loop ------------
+
+
+def _sum_in_order(terms, reverse: bool):
+    """terms[0] + terms[1] + ... one add at a time, last term first when `reverse`.
+
+    This is the order in which the gradient of a scan accumulates a weight used
+    at every step: from the last step back to the first (or, for a scan that
+    runs backwards, from the first to the last).
+    """
+    order = range(len(terms) - 1, -1, -1) if reverse else range(len(terms))
+    order = iter(order)
+    total = terms[next(order)]
+    for t in order:
+        total = total + terms[t]
+    return total
+
+
+def _project_inputs(inputs_by_step, kernel, go_backwards: bool):
+    """`inputs_by_step[t] @ kernel` for every step t, in one compiled call.
+
+    Keras' cells compute `inputs_t @ kernel` inside the time loop, then the
+    gradient of the loop adds the kernel's gradient step by step.  Here the 100
+    products are one batched matmul outside the loop (one matmul per step, as
+    XLA computes it inside the loop) and the kernel's gradient is summed in the
+    loop's order, so that outputs and gradients equal Keras' bit for bit
+    (tests/test_layers.py), not merely to float32 rounding.  That matters:
+    RMSprop amplifies rounding differences until the best epoch moves.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    def per_step(x, w):
+        return jnp.matmul(x, w)
+
+    @jax.custom_vjp
+    def project(x, w):
+        return jax.vmap(per_step)(x, jnp.broadcast_to(w, (x.shape[0], *w.shape)))
+
+    def forward(x, w):
+        return project(x, w), (x, w)
+
+    def backward(residuals, grad):
+        x, w = residuals
+        grad_x, grad_w = jax.vmap(lambda x_t, g_t: jax.vjp(per_step, x_t, w)[1](g_t))(x, grad)
+        return grad_x, _sum_in_order(grad_w, reverse=not go_backwards)
+
+    project.defvjp(forward, backward)
+    return project(inputs_by_step, kernel)
+
+
+class _ProjectedInputsLoop:
+    """Runs a Keras recurrent layer with `inputs @ kernel` computed before the loop.
+
+    Inside the loop each step is left with the recurrent matmul and the
+    elementwise work, written as the Keras cell writes it (`step` below), so
+    the numbers stay Keras' own.  Anything this path does not cover (masks,
+    recurrent dropout, unrolling, the cells' `implementation=1`, other
+    backends) runs Keras' loop unchanged.
+    """
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        cell = self.cell
+        if (
+            keras.backend.backend() != "jax"
+            or mask is not None
+            or self.unroll
+            or cell.recurrent_dropout
+            or getattr(cell, "implementation", 2) != 2
+        ):
+            return super().inner_loop(sequences, initial_state, mask=mask, training=training)
+        import jax
+
+        if training and 0.0 < cell.dropout < 1.0:
+            # The mask Keras drew for this batch (RNN.call draws it before the loop).
+            sequences = sequences * ops.expand_dims(cell.get_dropout_mask(sequences[:, 0]), 1)
+        projected = _project_inputs(
+            ops.transpose(sequences, (1, 0, 2)),
+            ops.convert_to_tensor(cell.kernel),
+            self.go_backwards,
+        )
+        weights = {
+            name: ops.convert_to_tensor(getattr(cell, name))
+            for name in ("recurrent_kernel", "bias")
+            if getattr(cell, name) is not None
+        }
+
+        def scan_step(states, projected_t):
+            output, new_states = self.step(projected_t, states, weights)
+            return new_states, output
+
+        states, outputs = jax.lax.scan(
+            scan_step, list(initial_state), projected, reverse=self.go_backwards
+        )
+        if self.go_backwards:
+            outputs = ops.flip(outputs, axis=0)
+        return outputs[-1], ops.transpose(outputs, (1, 0, 2)), states
+
+
+@keras.saving.register_keras_serializable(package="rnnlab")
+class SimpleRNN(_ProjectedInputsLoop, keras.layers.SimpleRNN):
+    """`keras.layers.SimpleRNN`, same weights and numbers, faster on JAX."""
+
+    def step(self, projected, states, weights):
+        # SimpleRNNCell.call without `inputs @ kernel`.
+        h = projected
+        if "bias" in weights:
+            h = ops.add(h, weights["bias"])
+        output = h + ops.matmul(states[0], weights["recurrent_kernel"])
+        if self.cell.activation is not None:
+            output = self.cell.activation(output)
+        return output, [output]
+
+
+@keras.saving.register_keras_serializable(package="rnnlab")
+class LSTM(_ProjectedInputsLoop, keras.layers.LSTM):
+    """`keras.layers.LSTM`, same weights and numbers, faster on JAX."""
+
+    def step(self, projected, states, weights):
+        # LSTMCell.call (implementation 2) without `inputs @ kernel`.
+        cell = self.cell
+        h_tm1, c_tm1 = states
+        z = ops.add(projected, ops.matmul(h_tm1, weights["recurrent_kernel"]))
+        if "bias" in weights:
+            z = ops.add(z, weights["bias"])
+        z0, z1, z2, z3 = ops.split(z, 4, axis=1)
+        i = cell.recurrent_activation(z0)
+        f = cell.recurrent_activation(z1)
+        c = f * c_tm1 + i * cell.activation(z2)
+        o = cell.recurrent_activation(z3)
+        h = o * cell.activation(c)
+        return h, [h, c]

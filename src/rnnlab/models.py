@@ -26,7 +26,7 @@ class ModelShape:
 class ModelSpec:
     name: str
     description: str
-    hidden_layers: Callable  # (ModelShape, keras.layers) -> list of layers
+    hidden_layers: Callable  # (ModelShape, rnnlab.layers) -> list of layers
     chapter: str
 
 
@@ -47,10 +47,12 @@ def build_model(name: str, shape: ModelShape = ModelShape()):
         raise RnnlabError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     import keras
 
+    from . import layers
+
     return keras.Sequential(
         [
             keras.Input(shape=(shape.maxlen,), dtype="int32", name="ids"),
-            *MODELS[name].hidden_layers(shape, keras.layers),
+            *MODELS[name].hidden_layers(shape, layers),
             keras.layers.Dense(1, activation="sigmoid", name="output"),
         ],
         name=name.replace("-", "_"),
