@@ -143,6 +143,24 @@ def test_corpus_tokenizer_equals_one_by_one():
     assert tokenize_corpus(texts) == [tokenize(t) for t in texts]
 
 
+def test_ranking_is_the_same_with_or_without_the_helper_process(monkeypatch):
+    """The test split is tokenized in a child Python; its result, and the
+    ranking built from it, equal those of tokenizing everything here."""
+    from rnnlab.data import raw
+
+    texts = [t.decode() for t in aclimdb_files(8).values()]
+    train, test = texts[: len(texts) // 2], texts[len(texts) // 2 :] + ["only-in-test words"]
+    words, ids = raw._helper_result(raw._start_helper(test))  # None: the child failed
+    expected_words, expected_ids = raw.tokenize_to_ids(test)
+    assert words == expected_words and (ids.values == expected_ids.values).all()
+
+    labels = [0, 1] * (len(texts) // 2)
+    two_processes = raw.build_from_texts(train, labels[: len(train)], test, labels[: len(test)])
+    monkeypatch.setattr(raw.os, "cpu_count", lambda: 1)
+    one_process = raw.build_from_texts(train, labels[: len(train)], test, labels[: len(test)])
+    assert_same_raw(two_processes, one_process)
+
+
 # --- sources ---------------------------------------------------------------------
 
 

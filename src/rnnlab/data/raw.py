@@ -9,9 +9,14 @@ array plus one length per review) so that caching and loading take milliseconds.
 """
 
 import gc
+import os
+import pickle
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import chain, count
+from pathlib import Path
 
 import numpy as np
 
@@ -153,18 +158,21 @@ def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> Raw
     Keras' npz ("words not seen in the training set ... have simply been
     skipped").
     """
-    # Every word gets a provisional id in order of first appearance (one dict
-    # lookup per word, in C); counting and ranking then happen in numpy.
-    provisional = defaultdict(count().__next__)
-    train = _provisional_ids(tokenize_corpus(train_texts), provisional)
-    n_train_words = len(provisional)
-    test = _provisional_ids(tokenize_corpus(test_texts), provisional)
+    (words, train), (test_words, test) = _tokenize_splits(train_texts, test_texts)
+    # Provisional ids: the training words in order of first appearance, then
+    # the test-only words; counting and ranking then happen in numpy.
+    provisional = {word: i for i, word in enumerate(words)}
+    test_ids = np.fromiter(
+        (provisional.setdefault(word, len(provisional)) for word in test_words),
+        dtype=np.int64,
+        count=len(test_words),
+    )
+    test = Ragged(test_ids[test.values], test.lengths)
 
-    counts = np.bincount(train.values, minlength=n_train_words)
-    words = list(provisional)[:n_train_words]
-    by_rank = sorted(range(n_train_words), key=lambda i: (-counts[i], words[i]))
+    counts = np.bincount(train.values, minlength=len(words))
+    by_rank = sorted(range(len(words)), key=lambda i: (-counts[i], words[i]))
     rank = np.zeros(len(provisional), dtype=np.int32)  # 0: never seen in training
-    rank[by_rank] = np.arange(1, n_train_words + 1, dtype=np.int32)
+    rank[by_rank] = np.arange(1, len(words) + 1, dtype=np.int32)
 
     x_test = Ragged(rank[test.values], test.lengths)
     return RawImdb(
@@ -177,7 +185,63 @@ def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> Raw
     )
 
 
-def _provisional_ids(reviews: list[list[str]], ids: defaultdict) -> Ragged:
+def tokenize_to_ids(texts: list[str]) -> tuple[list[str], Ragged]:
+    """(the words in order of first appearance, each review as indices into them)."""
+    ids = defaultdict(count().__next__)  # one dict lookup per word, in C
+    reviews = tokenize_corpus(texts)
     lengths = np.fromiter(map(len, reviews), dtype=np.int64, count=len(reviews))
     flat = map(ids.__getitem__, chain.from_iterable(reviews))
-    return Ragged(np.fromiter(flat, dtype=np.int64, count=int(lengths.sum())), lengths)
+    values = np.fromiter(flat, dtype=np.int64, count=int(lengths.sum()))
+    return list(ids), Ragged(values, lengths)
+
+
+def _tokenize_splits(train_texts, test_texts):
+    """`tokenize_to_ids` of both splits, the test split in a second process.
+
+    Tokenizing is pure Python (one core); on two cores this halves the first
+    read of the data.  The helper is a fresh interpreter that imports only this
+    module (`multiprocessing`'s spawn would re-run the caller's main script).
+    If it cannot run, the parent tokenizes both splits itself.
+    """
+    helper = _start_helper(test_texts) if (os.cpu_count() or 1) > 1 else None
+    train = tokenize_to_ids(train_texts)
+    return train, _helper_result(helper) or tokenize_to_ids(test_texts)
+
+
+_HELPER = (
+    "import pickle, sys; from rnnlab.data.raw import tokenize_to_ids; "
+    "pickle.dump(tokenize_to_ids(pickle.load(sys.stdin.buffer)), sys.stdout.buffer, protocol=5)"
+)
+
+
+def _start_helper(texts: list[str]) -> subprocess.Popen | None:
+    """A child Python computing `tokenize_to_ids(texts)`, already sent its input."""
+    package_parent = str(Path(__file__).resolve().parents[2])  # where `import rnnlab` works
+    path = os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")]))
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _HELPER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        # One write, before the parent starts its own half: writing from a
+        # thread would wait for the GIL at every pipe-sized chunk.
+        with child.stdin:
+            child.stdin.write(pickle.dumps(texts, protocol=5))
+        return child
+    except OSError:  # no interpreter to start, or it died reading its input
+        return None
+
+
+def _helper_result(child: subprocess.Popen | None):
+    """What the helper computed (our own child's output: trusted), or None."""
+    if child is None:
+        return None
+    with child:
+        try:
+            result = pickle.load(child.stdout)
+        except (pickle.UnpicklingError, EOFError):
+            result = None
+    return result if child.returncode == 0 else None
