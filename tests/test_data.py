@@ -156,7 +156,7 @@ def test_ranking_is_the_same_with_or_without_the_helper_process(monkeypatch):
 
     labels = [0, 1] * (len(texts) // 2)
     two_processes = raw.build_from_texts(train, labels[: len(train)], test, labels[: len(test)])
-    monkeypatch.setattr(raw.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(raw, "cores", lambda: 1)
     one_process = raw.build_from_texts(train, labels[: len(train)], test, labels[: len(test)])
     assert_same_raw(two_processes, one_process)
 

@@ -348,7 +348,7 @@ def _add_training_options(parser):
 
 
 def _train_config(args, model):
-    from .train import TrainConfig
+    from .config import TrainConfig
 
     return TrainConfig(
         model=model,

@@ -4,7 +4,7 @@ Used by `rnnlab data` and by the reports of `rnnlab reproduce`.
 """
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,6 @@ class Exploration:
     padded_example: np.ndarray
     memory: list[dict]
     histogram: Path
-    arrays: dict = field(repr=False)
 
 
 def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Exploration:
@@ -75,7 +74,6 @@ def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Explor
             {"train": len(arrays["train_x"]), "val": len(arrays["val_x"])}, maxlen, num_words
         ),
         histogram=histogram,
-        arrays=arrays,
     )
 
 

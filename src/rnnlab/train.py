@@ -10,10 +10,9 @@ import itertools
 import json
 import os
 import platform
-import resource
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
@@ -21,57 +20,13 @@ import keras
 import numpy as np
 
 from . import __version__
-from .data import TOKENIZER_VERSION, open_imdb, tutorial_split
+from .config import TrainConfig
+from .data import TOKENIZER_VERSION, open_imdb
 from .errors import RnnlabError
 from .files import write_json, write_text
-from .models import MODELS, ModelShape, build_model, summary_text
+from .models import build_model, summary_text
 from .predict import PREPROCESSING_FILE, TextEncoder
-from .run_folder import default_run_dir, prepare_out_dir, write_history
-
-
-@dataclass
-class TrainConfig:
-    """Every setting of a training; the defaults are the tutorial's."""
-
-    model: str = "simplernn-embedding"
-    data: str | None = None
-    num_words: int = 500
-    maxlen: int = 100
-    units: int = 8
-    embedding_dim: int = 16
-    padding: str = "pre"
-    truncating: str = "pre"
-    learning_rate: float = 1e-4
-    batch_size: int = 64
-    epochs: int = 100
-    patience: int = 3
-    seed: int = 42
-
-    def __post_init__(self):
-        if self.model not in MODELS:
-            raise RnnlabError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
-        for name in ("num_words", "maxlen", "units", "embedding_dim", "batch_size", "epochs"):
-            if getattr(self, name) < 1:
-                raise RnnlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.num_words < 4:
-            raise RnnlabError("num_words must be at least 4: ids 0-2 are padding, start, OOV")
-        if not self.learning_rate > 0:
-            raise RnnlabError(f"learning rate must be positive, got {self.learning_rate}")
-        if self.patience < 0:
-            raise RnnlabError(f"patience must be 0 or more, got {self.patience}")
-
-    @property
-    def shape(self) -> ModelShape:
-        return ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
-
-    def split(self, raw) -> dict:
-        """The tutorial's split and padding of `raw` with these settings."""
-        return tutorial_split(raw, self.num_words, self.maxlen, self.padding, self.truncating)
-
-
-def peak_memory_mb() -> float:
-    """The peak resident memory of this process so far (Linux: ru_maxrss is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from .run_folder import RunResult, default_run_dir, peak_memory_mb, prepare_out_dir, write_history
 
 
 class BestCheckpoint(keras.callbacks.Callback):
@@ -229,28 +184,13 @@ def compile_model(model: keras.Model, learning_rate: float) -> keras.Model:
     return model
 
 
-@dataclass
-class RunResult:
-    out: Path
-    metrics: dict
-    history: dict
-    summary: str
-    model: keras.Model  # with the best epoch's weights
-
-
-def train(
-    config: TrainConfig, out=None, overwrite=False, verbose=2, raw=None, arrays=None
-) -> RunResult:
-    """Train `config.model` with the tutorial's recipe and write the run folder.
-
-    `raw` may pass an already opened data source (see `rnnlab.data.open_imdb`),
-    and `arrays` its `config.split(raw)`, when several models share them.
-    """
+def train(config: TrainConfig, out=None, overwrite=False, verbose=2) -> RunResult:
+    """Train `config.model` with the tutorial's recipe and write the run folder."""
     out = prepare_out_dir(Path(out) if out else default_run_dir(config.model), overwrite)
     started = time.perf_counter()
     use_compilation_cache()
-    raw = raw or open_imdb(config.data)
-    arrays = arrays or config.split(raw)
+    raw = open_imdb(config.data)
+    arrays = config.split(raw)
     keras.utils.set_random_seed(config.seed)
     model = compile_model(build_model(config.model, config.shape), config.learning_rate)
     fuse_train_steps(model)
@@ -364,3 +304,14 @@ def evaluate(run_dir, data=None) -> dict:
         "data": raw.source,
         "same_data_as_training": raw.content_hash == config["data"]["content_hash"],
     }
+
+
+def train_job(job: str) -> int:
+    """`train` for `run_folder.train_in_subprocess`: a JSON job in, an exit code out."""
+    job = json.loads(job)
+    try:
+        train(TrainConfig(**job["config"]), job["out"], job["overwrite"], job["verbose"])
+    except RnnlabError as error:
+        print(f"error: {error}")
+        return 2
+    return 0
