@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from . import __version__
+from .child import keras_without_sklearn
 from .errors import RnnlabError
 from .models import MODELS
 
@@ -422,7 +423,8 @@ def main(argv=None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
-        args.run(args)
+        with keras_without_sklearn():
+            args.run(args)
     except RnnlabError as error:
         print(f"rnnlab {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -88,7 +88,13 @@ def read_run_result(out: Path) -> RunResult:
     )
 
 
-_TRAIN_JOB = "import sys; from rnnlab.train import train_job; sys.exit(train_job(sys.argv[1]))"
+_TRAIN_JOB = """
+import sys
+from rnnlab.child import keras_without_sklearn
+with keras_without_sklearn():
+    from rnnlab.train import train_job
+    sys.exit(train_job(sys.argv[1]))
+"""
 
 
 def train_in_subprocess(config, out: Path, overwrite=False, verbose=2, log=print) -> RunResult:
