@@ -134,18 +134,17 @@ class SimpleRNN(keras.layers.SimpleRNN):
     numbers stay Keras' own.  Anything this path does not cover (masks,
     recurrent dropout, unrolling, other backends) runs Keras' loop unchanged.
 
-    Model B's epoch drops from about 0.71 to 0.49 s.  The same change made
-    Keras' LSTM slower, not faster (an elementwise step that reads its input
-    from the stacked projections compiles to slower code than one that reads
-    a matmul's output), so rnnlab keeps Keras' LSTM; Keras' GRU already works
-    this way.
+    Model B's epoch drops from 0.71-0.75 to 0.46-0.57 s (bench/epoch_speed.py).
+    The same change made Keras' LSTM slower, not faster (an elementwise step
+    that reads its input from the stacked projections compiles to slower code
+    than one that reads a matmul's output), so rnnlab keeps Keras' LSTM;
+    Keras' GRU already works this way.
     """
 
     def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        if keras.backend.backend() != "jax" or mask is not None or self.unroll:
-            return super().inner_loop(sequences, initial_state, mask=mask, training=training)
-        if cell.recurrent_dropout:
+        covered = keras.backend.backend() == "jax" and mask is None and not self.unroll
+        if not covered or cell.recurrent_dropout:
             return super().inner_loop(sequences, initial_state, mask=mask, training=training)
         import jax
 
