@@ -146,3 +146,15 @@ def test_fused_steps_give_the_same_history_as_keras_fit(tiny_tarball, model):
         histories.append(fit.history)
     assert net.train_function is ours  # fit ran the fused steps
     assert histories[0] == histories[1]
+
+
+def test_models_with_rnn_dropout_validate_in_training_size_batches():
+    """Keras draws an RNN's dropout mask at every call, validation included: the
+    number of validation batches moves the next epoch's masks, so it stays 64."""
+    from rnnlab.models import MODELS, build_model
+    from rnnlab.train import EVAL_BATCH_SIZE, validation_batch_size
+
+    sizes = {name: validation_batch_size(build_model(name), 64) for name in MODELS}
+    assert sizes["lstm-dropout"] == sizes["lstm-stacked"] == 64
+    for name in ("simplernn-onehot", "simplernn-embedding", "lstm", "gru", "bilstm", "bigru"):
+        assert sizes[name] == EVAL_BATCH_SIZE, name

@@ -98,11 +98,10 @@ def validation_batch_size(model: keras.Model, batch_size: int) -> int:
     """
     layers = []
     for layer in model.layers:
-        layers += (
-            [layer.forward_layer, layer.backward_layer]
-            if hasattr(layer, "forward_layer")
-            else [layer]
-        )
+        if isinstance(layer, keras.layers.Bidirectional):
+            layers += [layer.forward_layer, layer.backward_layer]
+        else:
+            layers.append(layer)
     draws = any(
         getattr(layer, "dropout", 0) or getattr(layer, "recurrent_dropout", 0)
         for layer in layers

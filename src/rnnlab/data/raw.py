@@ -217,13 +217,18 @@ def _start_helper(texts: list[str]) -> subprocess.Popen | None:
         child = start_python(
             _HELPER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
+    except OSError:  # no interpreter to start
+        return None
+    try:
         # One write, before the parent starts its own half: writing from a
         # thread would wait for the GIL at every pipe-sized chunk.
         with child.stdin:
             child.stdin.write(pickle.dumps(texts, protocol=5))
-        return child
-    except OSError:  # no interpreter to start, or it died reading its input
+    except OSError:  # it died reading its input: reap it
+        child.kill()
+        child.wait()
         return None
+    return child
 
 
 def _helper_result(child: subprocess.Popen | None):

@@ -166,8 +166,8 @@ def read_aclimdb_tar(path: Path):
     try:
         data = Path(path).read_bytes()
         if data[:2] == b"\x1f\x8b":
-            # Inflating in one call and reading the tar from memory takes half
-            # the time of tarfile's own gzip stream (5.3 s -> 2.6 s for IMDB).
+            # Inflating in one call and reading the tar from memory is faster
+            # than tarfile's own gzip stream (5.1 s -> 3.7-4.2 s for IMDB).
             data = gzip.decompress(data)
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
             for member in archive:
