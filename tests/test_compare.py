@@ -3,7 +3,7 @@
 import csv
 
 import pytest
-from test_train import tiny_config
+from helpers import aclimdb_files, tiny_config, write_tarball
 
 from rnnlab.cli import main
 from rnnlab.train import train
@@ -11,8 +11,6 @@ from rnnlab.train import train
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    from conftest import aclimdb_files, write_tarball
-
     folder = tmp_path_factory.mktemp("runs")
     data = write_tarball(folder / "tiny.tar.gz", aclimdb_files())
     first = train(tiny_config(data, epochs=2), folder / "a", verbose=0).out

@@ -8,7 +8,7 @@ import tarfile
 
 import numpy as np
 import pytest
-from conftest import aclimdb_files, write_keras_npz, write_tarball, write_tree
+from helpers import aclimdb_files, write_keras_npz, write_tarball, write_tree
 
 import rnnlab
 from rnnlab.data import open_imdb, tokenize

@@ -7,7 +7,7 @@ import socket
 import threading
 
 import pytest
-from conftest import write_keras_npz
+from helpers import write_keras_npz
 
 import rnnlab
 from rnnlab.cli import main

@@ -6,8 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import aclimdb_files, write_tarball
-from test_train import tiny_config
+from helpers import aclimdb_files, tiny_config, write_tarball
 
 import rnnlab
 from rnnlab.cli import main

@@ -5,16 +5,11 @@ import json
 import keras
 import numpy as np
 import pytest
+from helpers import tiny_config
 
 from rnnlab.cli import main
 from rnnlab.run_folder import RUN_FILES
-from rnnlab.train import TrainConfig, evaluate, train
-
-TINY = {"num_words": 40, "maxlen": 30, "units": 4, "embedding_dim": 4, "batch_size": 8}
-
-
-def tiny_config(data, **changes):
-    return TrainConfig(data=str(data), **{**TINY, **changes})
+from rnnlab.train import evaluate, train
 
 
 @pytest.mark.parametrize("model", ["simplernn-onehot", "simplernn-embedding"])

@@ -1,0 +1,1 @@
+"""Every deviation from plain Keras that exists for speed, behind one switch."""

@@ -1,0 +1,88 @@
+"""Test helpers: tiny IMDB sources made on the fly, and a tiny training config.
+
+Tests import what they need from here (`from helpers import ...`); fixtures
+live in conftest.py.
+"""
+
+import io
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+POSITIVE = ["great", "wonderful", "loved", "excellent", "beautiful", "best", "fun"]
+NEGATIVE = ["awful", "boring", "worst", "bad", "waste", "terrible", "dull"]
+NEUTRAL = ["the", "movie", "a", "film", "and", "it", "was", "of", "plot", "actors", "i"]
+
+# A model small enough to train in a second on the tiny data sets below.
+TINY = {"num_words": 40, "maxlen": 30, "units": 4, "embedding_dim": 4, "batch_size": 8}
+
+
+def tiny_config(data, **changes):
+    """A TrainConfig for the tiny data sets: TINY's settings, then `changes`."""
+    from rnnlab.config import TrainConfig
+
+    return TrainConfig(data=str(data), **{**TINY, **changes})
+
+
+def synthetic_reviews(n_per_label: int, seed: int, length=(12, 40)):
+    """Reviews whose sentiment shows in their words, so a model can learn them."""
+    rng = np.random.RandomState(seed)
+    reviews = []
+    for label, cue in ((0, NEGATIVE), (1, POSITIVE)):
+        for i in range(n_per_label):
+            n = rng.randint(*length)
+            words = rng.choice(NEUTRAL + cue + cue, size=n)
+            text = " ".join(words).capitalize() + ". <br /><br />" + rng.choice(cue) + "!"
+            reviews.append((label, i, text))
+    return reviews
+
+
+def aclimdb_files(n_per_label=20, seed=0) -> dict[str, bytes]:
+    """{member name: bytes} of a tiny aclImdb tree."""
+    files = {}
+    for split, split_seed in (("train", seed), ("test", seed + 1)):
+        for label, review_id, text in synthetic_reviews(n_per_label, split_seed):
+            rating = 9 if label else 2
+            name = f"aclImdb/{split}/{'pos' if label else 'neg'}/{review_id}_{rating}.txt"
+            files[name] = text.encode("utf-8")
+    return files
+
+
+def write_tarball(path: Path, files: dict[str, bytes], extra=()) -> Path:
+    """A .tar.gz of `files`; `extra` are ready TarInfo members (links, devices...)."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        for info in extra:
+            tar.addfile(info, io.BytesIO(b"x" * info.size) if info.isfile() else None)
+    return path
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def write_keras_npz(path: Path, seed=0, n_train=30, n_test=20, vocab=60) -> Path:
+    """An npz in Keras' IMDB format: raw ranks from 1, no start char, object arrays."""
+    rng = np.random.RandomState(seed)
+
+    def reviews(n):
+        return np.array(
+            [list(map(int, rng.randint(1, vocab, size=rng.randint(3, 25)))) for _ in range(n)],
+            dtype=object,
+        )
+
+    np.savez(
+        path,
+        x_train=reviews(n_train),
+        y_train=rng.randint(0, 2, size=n_train).astype(np.int64),
+        x_test=reviews(n_test),
+        y_test=rng.randint(0, 2, size=n_test).astype(np.int64),
+    )
+    return path
