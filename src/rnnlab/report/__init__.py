@@ -1,0 +1,6 @@
+"""Everything drawn or written for a person to read: pictures and reports."""
+
+from .document import Report
+from .plots import plot_curves, plot_length_histogram, plot_overlay, save_figure
+
+__all__ = ["Report", "plot_curves", "plot_length_histogram", "plot_overlay", "save_figure"]
