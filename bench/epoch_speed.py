@@ -1,150 +1,92 @@
-"""Seconds per epoch and peak memory: the tutorial as written vs rnnlab's models.
+"""Seconds per epoch and peak memory: the book's code as written vs rnnlab's engines.
 
     python bench/epoch_speed.py --data ../shared/data/aclImdb_labeled.tar.gz
 
 Every configuration trains in its own process (so each peak memory is its own)
 on the same data: the tutorial's split and padding, batch 64, validation every
-epoch, the best model saved.  Reported: the median seconds of epochs 2-5, the
-first epoch (compilation included) and the process's peak resident memory.
+epoch, the best model saved, early stopping.  Reported: the median seconds of
+epochs 2-5, the first epoch (compilation included) and the peak resident
+memory; with --repeats N, each configuration runs N times, interleaved, and
+the medians of the medians are shown with their range.
 
-"The tutorial as written" is its code on Keras 3 + JAX: `to_categorical` and
-`SimpleRNN(8, input_shape=(100, 500))` for model A, `Embedding` + `SimpleRNN`
-for model B, with ModelCheckpoint and EarlyStopping.  Keras 3's
-`to_categorical` returns float64: 8 GB for the training split alone, and over
-20 GB peak, which this 24 GB machine may not survive.  By default the one-hot
-tensor is therefore built in float32, what the book's TensorFlow 2 code got;
-`--tutorial-onehot keras` runs `to_categorical` literally.
+`book <model>` is the tutorial module (rnnlab/tutorial.py) run as the book
+runs it, on plain Keras with its ModelCheckpoint and EarlyStopping: model A
+reads the one-hot tensor (`tutorial.one_hot`: float32, what the book's
+TensorFlow 2 code got; Keras 3's to_categorical would give float64, 8 GB for
+the training split alone).  `<engine> <model>` is `rnnlab train --engine ...`.
 """
 
 import argparse
 import json
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # as rnnlab does; before Keras is imported
 
-from rnnlab.models import MODELS  # noqa: E402  (light: no Keras import)
+from common import epoch_result, run_child, spread  # noqa: E402
 
-TUTORIAL = ("tutorial-onehot", "tutorial-embedding")
+from rnnlab.engine import ENGINES  # noqa: E402
+from rnnlab.models import MODELS, chapter_models  # noqa: E402
+
+BOOK_MODELS = chapter_models("9-2") + chapter_models("9-3")
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run_book(model: str, data: str, epochs: int) -> list[float]:
+    """The book's recipe on plain Keras, through rnnlab/tutorial.py."""
+    from dataclasses import replace
 
-
-def run_tutorial(name, data, epochs, onehot_mode):
-    """The tutorial's code, as written, on Keras 3 + JAX (model A or B)."""
     import keras
-    import numpy as np
 
-    from rnnlab.data import open_imdb, tutorial_split
+    from rnnlab import tutorial
+    from rnnlab.models import MODELS
+    from rnnlab.train import EpochTimer
 
-    arrays = tutorial_split(open_imdb(data), num_words=500, maxlen=100)
+    split = tutorial.load_and_split(data)
     keras.utils.set_random_seed(42)
-    train_x, val_x = arrays["train_x"], arrays["val_x"]
-    if name == "tutorial-onehot":
-        if onehot_mode == "keras":
-            train_x, val_x = keras.utils.to_categorical(train_x), keras.utils.to_categorical(val_x)
-        else:
-            eye = np.eye(500, dtype="float32")
-            train_x, val_x = eye[train_x], eye[val_x]
-        layers = [keras.Input(shape=(100, 500)), keras.layers.SimpleRNN(8)]
+    if model == "simplernn-onehot":  # the book feeds model A one-hot vectors
+        split = replace(split, train_x=tutorial.one_hot(split.train_x))
+        split = replace(split, val_x=tutorial.one_hot(split.val_x))
+        net = tutorial.model_a_as_written()
     else:
-        layers = [
-            keras.Input(shape=(100,)),
-            keras.layers.Embedding(500, 16),
-            keras.layers.SimpleRNN(8),
-        ]
-    model = keras.Sequential([*layers, keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
-
-    seconds = []
-
-    class Timer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            seconds.append(time.perf_counter() - self.start)
-
+        net = tutorial.build_model(MODELS[model].hidden_layers)
+    tutorial.compile_model(net)
+    timer = EpochTimer()
     with tempfile.TemporaryDirectory() as tmp:
-        model.fit(
-            train_x,
-            arrays["train_y"],
-            epochs=epochs,
-            batch_size=64,
-            validation_data=(val_x, arrays["val_y"]),
-            callbacks=[
-                keras.callbacks.ModelCheckpoint(f"{tmp}/best.keras", save_best_only=True),
-                keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True),
-                Timer(),
-            ],
-            verbose=0,
-        )
-    return seconds
+        checkpoint = keras.callbacks.ModelCheckpoint(f"{tmp}/best.keras", save_best_only=True)
+        tutorial.fit(net, split, checkpoint, epochs=epochs, patience=epochs, callbacks=[timer],
+                     verbose=0)  # fmt: skip
+    return timer.seconds
 
 
-def run_rnnlab(name, data, epochs):
-    from rnnlab.train import TrainConfig, train
+def run_engine(model: str, engine: str, data: str, epochs: int) -> list[float]:
+    from rnnlab.config import TrainConfig
+    from rnnlab.train import train
 
+    config = TrainConfig(model=model, data=data, epochs=epochs, patience=epochs, engine=engine)
     with tempfile.TemporaryDirectory() as tmp:
-        config = TrainConfig(model=name, data=data, epochs=epochs, patience=epochs)
-        result = train(config, f"{tmp}/run", verbose=0)
-    return result.metrics["epoch_seconds"]
+        return train(config, f"{tmp}/run", verbose=0).metrics["epoch_seconds"]
 
 
 def child(args):
-    started = time.perf_counter()
-    if args.child in TUTORIAL:
-        seconds = run_tutorial(args.child, args.data, args.epochs, args.tutorial_onehot)
+    kind, model = args.child.split(" ")
+    if kind == "book":
+        seconds = run_book(model, args.data, args.epochs)
     else:
-        seconds = run_rnnlab(args.child, args.data, args.epochs)
-    print(
-        json.dumps(
-            {
-                "name": args.child,
-                "first_epoch": seconds[0],
-                "per_epoch": statistics.median(seconds[1:5]),
-                "peak_mb": peak_mb(),
-                "wall": time.perf_counter() - started,
-            }
-        )
-    )
-
-
-def measure(name, args) -> dict:
-    command = [sys.executable, __file__, "--child", name, "--epochs", str(args.epochs)]
-    command += ["--data", args.data, "--tutorial-onehot", args.tutorial_onehot]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"name": name, "error": f"exit {done.returncode}: {tail}"}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+        seconds = run_engine(model, kind, args.data, args.epochs)
+    print(json.dumps(epoch_result(seconds)))
 
 
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument(
-        "--data", default=os.environ.get("RNNLAB_DATA"), help="IMDB source (default: $RNNLAB_DATA)"
-    )
-    parser.add_argument(
-        "--epochs", type=int, default=5, help="epochs per configuration (>= 3; default 5)"
-    )
-    parser.add_argument(
-        "--models", nargs="+", default=[*TUTORIAL, *MODELS], help="configurations to run"
-    )
-    parser.add_argument("--tutorial-onehot", choices=("float32", "keras"), default="float32")
+    parser.add_argument("--data", default=os.environ.get("RNNLAB_DATA"), help="IMDB source")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per configuration (>= 3)")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
+    parser.add_argument("--repeats", type=int, default=1, help="interleaved runs of each")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not args.data:
@@ -152,34 +94,40 @@ def main():
     if args.child:
         return child(args)
 
-    print(f"data: {args.data}; epochs per configuration: {args.epochs}; cores: {os.cpu_count()}")
-    results = {}
-    for name in args.models:
-        results[name] = measure(name, args)
-        r = results[name]
-        print(
-            f"  measured {name}: " + (r.get("error") or f"{r['per_epoch']:.3f} s/epoch"), flush=True
-        )
+    names = [f"book {m}" for m in args.models if m in BOOK_MODELS]
+    names += [f"{engine} {m}" for m in args.models for engine in args.engines]
+    print(f"data: {args.data}; {args.epochs} epochs each, {args.repeats} repeats; "
+          f"cores: {os.cpu_count()}", flush=True)  # fmt: skip
+    results = {name: [] for name in names}
+    for repeat in range(args.repeats):
+        for name in names:
+            result = run_child(__file__, name, ["--data", args.data, "--epochs", str(args.epochs)])
+            results[name].append(result)
+            shown = result.get("error") or f"{result['per_epoch']:.3f} s/epoch"
+            print(f"  [{repeat + 1}/{args.repeats}] {name}: {shown}", flush=True)
 
     print()
-    row = "{:<22} {:>8} {:>12} {:>9} {:>12}"
-    print(row.format("configuration", "s/epoch", "first epoch", "peak MB", "vs tutorial"))
-    tutorial_of = {
-        "simplernn-onehot": "tutorial-onehot",
-        "simplernn-embedding": "tutorial-embedding",
-    }
-    for name, r in results.items():
-        if "error" in r:
-            print(f"{name:<22} {r['error']}")
+    row = "{:<30} {:>24} {:>12} {:>9} {:>22}"
+    print(
+        row.format("configuration", "s/epoch median [range]", "first epoch", "peak MB", "vs book")
+    )
+    per_epoch = {}
+    for name, runs in results.items():
+        good = [r for r in runs if "error" not in r]
+        if not good:
+            print(f"{name:<30} {runs[0]['error']}")
             continue
-        base = results.get(tutorial_of.get(name, ""), {})
-        ratio = f"{base['per_epoch'] / r['per_epoch']:.1f}x faster" if "per_epoch" in base else ""
-        cells = f"{r['per_epoch']:.3f}", f"{r['first_epoch']:.2f}", f"{r['peak_mb']:,.0f}"
-        print(row.format(name, *cells, ratio))
-    a, b = results.get("simplernn-onehot", {}), results.get("simplernn-embedding", {})
-    if "per_epoch" in a and "per_epoch" in b:
-        print(f"\nrnnlab model A / model B time per epoch: {a['per_epoch'] / b['per_epoch']:.2f}")
+        per_epoch[name] = statistics.median(r["per_epoch"] for r in good)
+        model = name.split(" ")[1]
+        book = per_epoch.get(f"book {model}")
+        ratio = f"{book / per_epoch[name]:.2f}x" if book and not name.startswith("book") else ""
+        if model == "simplernn-onehot" and "book simplernn-embedding" in per_epoch:
+            ratio += f" ({per_epoch['book simplernn-embedding'] / per_epoch[name]:.2f}x book B)"
+        first = statistics.median(r["first_epoch"] for r in good)
+        peak = max(r["peak_mb"] for r in good)
+        cells = spread([r["per_epoch"] for r in good]), f"{first:.2f}", f"{peak:,.0f}", ratio
+        print(row.format(name, *cells))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

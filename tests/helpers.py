@@ -86,3 +86,17 @@ def write_keras_npz(path: Path, seed=0, n_train=30, n_test=20, vocab=60) -> Path
         y_test=rng.randint(0, 2, size=n_test).astype(np.int64),
     )
     return path
+
+
+def markdown_tables(text: str) -> list[list[list[str]]]:
+    """The tables of a Markdown text, each a list of rows of stripped cells (header first)."""
+    tables, current = [], []
+    for line in text.splitlines() + [""]:
+        if line.startswith("|"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            if not all(set(cell) <= {"-", ":"} for cell in cells):  # the |---| rule
+                current.append(cells)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables

@@ -33,8 +33,8 @@ def test_data_prints_the_exploration_and_reuses_the_cache(tiny_tarball, tmp_path
 @pytest.mark.parametrize(
     "option, value, message",
     [
-        ("--num-words", "0", "must be at least 1"),
-        ("--num-words", "-3", "must be at least 1"),
+        ("--num-words", "0", "must be at least 4"),
+        ("--num-words", "-3", "must be at least 4"),
         ("--num-words", "many", "expected a whole number"),
         ("--maxlen", "0", "must be at least 1"),
     ],

@@ -3,7 +3,7 @@
 import csv
 
 import pytest
-from helpers import aclimdb_files, tiny_config, write_tarball
+from helpers import aclimdb_files, markdown_tables, tiny_config, write_tarball
 
 from rnnlab.cli import main
 from rnnlab.train import train
@@ -13,9 +13,9 @@ from rnnlab.train import train
 def two_runs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("runs")
     data = write_tarball(folder / "tiny.tar.gz", aclimdb_files())
-    first = train(tiny_config(data, epochs=2), folder / "a", verbose=0).out
-    second = train(tiny_config(data, model="gru", epochs=3), folder / "b", verbose=0).out
-    other_maxlen = train(tiny_config(data, epochs=2, maxlen=20), folder / "c", verbose=0).out
+    first = train(tiny_config(data, epochs=2), folder / "a", verbose=0).path
+    second = train(tiny_config(data, model="gru", epochs=3), folder / "b", verbose=0).path
+    other_maxlen = train(tiny_config(data, epochs=2, maxlen=20), folder / "c", verbose=0).path
     return first, second, other_maxlen
 
 
@@ -30,7 +30,9 @@ def test_compare_writes_table_and_overlays(two_runs, tmp_path, capsys):
     assert [r["model"] for r in rows] == ["simplernn-embedding", "gru"]
     assert rows[1]["epochs run"] == "3"
     assert int(rows[0]["parameters"]) == 40 * 4 + (4 * 4 + 4 * 4 + 4) + 4 + 1
-    assert "| run | model | parameters |" in (out / "comparison.md").read_text()
+    (table,) = markdown_tables((out / "comparison.md").read_text())
+    assert table[0][:4] == ["run", "model", "engine", "parameters"]
+    assert [row[1] for row in table[1:]] == ["simplernn-embedding", "gru"]
     assert (out / "comparison.html").read_text().count("data:image/png;base64,") == 2
     for png in ("val_loss.png", "val_accuracy.png"):
         assert (out / png).read_bytes().startswith(b"\x89PNG")

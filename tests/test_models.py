@@ -4,8 +4,10 @@ import keras
 import numpy as np
 import pytest
 
+from rnnlab import tutorial
 from rnnlab.layers import OneHotSimpleRNN
-from rnnlab.models import MODELS, ModelShape, build_model, summary_text
+from rnnlab.models import MODELS, build_model, chapter_models, summary_text
+from rnnlab.tutorial import ModelShape
 
 
 def test_tutorial_parameter_counts():
@@ -73,6 +75,12 @@ def test_parameter_count_equals_keras_own_layers(name):
         assert count == BOOK_PARAMETERS[name]
 
 
+def test_chapters_come_from_the_registry():
+    assert chapter_models("9-2") == ("simplernn-onehot", "simplernn-embedding")
+    assert chapter_models("9-3") == ("lstm", "lstm-dropout", "lstm-stacked", "gru")
+    assert set(BOOK_PARAMETERS) == set(chapter_models("9-2") + chapter_models("9-3"))
+
+
 def test_gated_formulas():
     assert "4 × (16×8 + 8×8 + 8) = 800" in summary_text(build_model("lstm"))
     assert "4 × (8×8 + 8×8 + 8) = 544" in summary_text(build_model("lstm-stacked"))
@@ -89,46 +97,48 @@ def test_every_registered_model_builds_with_a_formula_for_each_layer():
 
 
 def onehot_pair(num_words=50, maxlen=12, units=5, seed=0):
-    """Model A as rnnlab builds it, and as the tutorial writes it, with equal weights."""
+    """Model A as rnnlab builds it, and as the book writes it, with equal weights."""
     keras.utils.set_random_seed(seed)
-    ours = build_model(
-        "simplernn-onehot", ModelShape(num_words=num_words, maxlen=maxlen, units=units)
-    )
-    tutorial = keras.Sequential(
-        [
-            keras.Input(shape=(maxlen, num_words)),
-            keras.layers.SimpleRNN(units),
-            keras.layers.Dense(1, activation="sigmoid"),
-        ]
-    )
+    shape = ModelShape(num_words=num_words, maxlen=maxlen, units=units)
+    ours = build_model("simplernn-onehot", shape)
+    as_written = tutorial.model_a_as_written(shape)
     rng = np.random.RandomState(seed)
-    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in tutorial.weights]
-    tutorial.set_weights(weights)
+    weights = [rng.normal(scale=0.5, size=w.shape).astype("float32") for w in as_written.weights]
+    as_written.set_weights(weights)
     ours.set_weights(weights)
     ids = rng.randint(0, num_words, size=(16, maxlen)).astype("int32")
     labels = rng.randint(0, 2, size=(16, 1)).astype("float32")
-    return ours, tutorial, ids, labels
+    return ours, as_written, ids, labels
+
+
+def test_one_hot_equals_keras_to_categorical():
+    ids = np.array([[0, 3, 49], [1, 1, 2]])
+    expected = keras.utils.to_categorical(ids, num_classes=50)
+    np.testing.assert_array_equal(tutorial.one_hot(ids, 50), expected)
+    assert tutorial.one_hot(ids, 50).dtype == np.float32
 
 
 def test_onehot_layer_equals_keras_simplernn_on_one_hot_input():
-    ours, tutorial, ids, _ = onehot_pair()
-    onehot = keras.utils.to_categorical(ids, num_classes=50)
+    ours, as_written, ids, _ = onehot_pair()
     np.testing.assert_allclose(
-        ours.predict(ids, verbose=0), tutorial.predict(onehot, verbose=0), rtol=1e-5, atol=1e-6
+        ours.predict(ids, verbose=0),
+        as_written.predict(tutorial.one_hot(ids, 50), verbose=0),
+        rtol=1e-5,
+        atol=1e-6,
     )
 
 
 def test_onehot_layer_has_keras_gradients():
     """One SGD step with learning rate 1 moves each weight by minus its gradient."""
-    ours, tutorial, ids, labels = onehot_pair(seed=1)
-    onehot = keras.utils.to_categorical(ids, num_classes=50)
-    for model in (ours, tutorial):
+    ours, tutorial_model, ids, labels = onehot_pair(seed=1)
+    onehot = tutorial.one_hot(ids, 50)
+    for model in (ours, tutorial_model):
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0), loss="binary_crossentropy")
     before = [w.copy() for w in ours.get_weights()]
     ours.train_on_batch(ids, labels)
-    tutorial.train_on_batch(onehot, labels)
+    tutorial_model.train_on_batch(onehot, labels)
     for ours_w, tutorial_w, start in zip(
-        ours.get_weights(), tutorial.get_weights(), before, strict=True
+        ours.get_weights(), tutorial_model.get_weights(), before, strict=True
     ):
         assert not np.allclose(ours_w, start)  # the step changed something
         np.testing.assert_allclose(ours_w, tutorial_w, rtol=1e-5, atol=1e-6)

@@ -10,6 +10,7 @@ from helpers import aclimdb_files, tiny_config, write_tarball
 
 import rnnlab
 from rnnlab.cli import main
+from rnnlab.config import TrainConfig
 from rnnlab.data import open_imdb, pad_sequences
 from rnnlab.data.readers import read_aclimdb_tar
 from rnnlab.predict import predict_stream
@@ -23,7 +24,7 @@ def tiny_run(tmp_path_factory):
     home = folder / "home"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RNNLAB_HOME", str(home))
-        run = train(tiny_config(data, epochs=3), folder / "run", verbose=0).out
+        run = train(tiny_config(data, epochs=3), folder / "run", verbose=0).path
     return run, data
 
 
@@ -58,8 +59,8 @@ def test_predict_from_text_equals_model_on_data_layer_ids(tiny_run):
 @pytest.mark.slow
 def test_same_preprocessing_on_the_real_test_split(real_data, real_home, tmp_path, monkeypatch):
     monkeypatch.setenv("RNNLAB_HOME", str(real_home))
-    config = rnnlab.train.TrainConfig(data=real_data, epochs=1)
-    run = train(config, tmp_path / "run", verbose=0).out
+    config = TrainConfig(data=real_data, epochs=1)
+    run = train(config, tmp_path / "run", verbose=0).path
     sample = np.random.RandomState(0).choice(24_999, size=2_000, replace=False)
     assert_predict_matches_data_layer(run, real_data, sample)
 
@@ -185,7 +186,7 @@ def test_bad_run_folders(tiny_run, tmp_path, capsys):
 
 @pytest.mark.parametrize("model", ["simplernn-onehot", "lstm-stacked", "bigru"])
 def test_explain_reads_the_last_recurrent_layer_of_any_model(tiny_run, tmp_path, model):
-    run = train(tiny_config(tiny_run[1], model=model, epochs=1), tmp_path / "run", verbose=0).out
+    run = train(tiny_config(tiny_run[1], model=model, epochs=1), tmp_path / "run", verbose=0).path
     predictor = rnnlab.load(run)
     if model == "bigru":
         with pytest.raises(rnnlab.errors.RnnlabError, match="both ways"):

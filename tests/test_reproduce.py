@@ -3,16 +3,28 @@
 import re
 
 import pytest
+from helpers import markdown_tables
 
 from rnnlab.cli import main
+from rnnlab.config import TrainConfig
+from rnnlab.errors import RnnlabError
+from rnnlab.reproduce import train_in_subprocess
+
+
+def results_table(markdown: str) -> list[dict]:
+    """The rows of the report's results table, by column name."""
+    (table,) = [t for t in markdown_tables(markdown) if t[0][:2] == ["model", "parameters"]]
+    return [dict(zip(table[0], row, strict=True)) for row in table[1:]]
 
 
 def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
     out = tmp_path / "repro"
     argv = ["reproduce", "--data", str(tiny_tarball), "--epochs", "2", "--quiet", "--out", str(out)]
     assert main(argv) == 0
-    printed = capsys.readouterr().out
-    assert "simplernn-onehot | 4,081" in printed and "simplernn-embedding | 8,209" in printed
+    printed = [line.split(" | ") for line in capsys.readouterr().out.splitlines()]
+    parameters = {row[0]: row[1] for row in printed if len(row) > 2}
+    assert parameters["simplernn-onehot"] == "4,081"
+    assert parameters["simplernn-embedding"] == "8,209"
 
     markdown = (out / "report.md").read_text()
     for section in [
@@ -25,7 +37,10 @@ def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
     ]:
         assert section in markdown
     assert "500×8 + 8×8 + 8 = 4,072" in markdown and "16×8 + 8×8 + 8 = 200" in markdown
-    assert "0.78–0.79" in markdown  # the tutorial's published numbers, side by side
+    results = results_table(markdown)
+    assert [row["epochs run"] for row in results] == ["2", "2"]
+    assert results[0]["book: best val_accuracy"] == "0.78–0.79"  # the book's, side by side
+    assert "up to 2 epochs" in markdown and "engine xla" in markdown  # the run's own settings
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     assert len(images) == 4 and all((out / image).is_file() for image in images)
 
@@ -49,7 +64,7 @@ def test_tutorial_quality_bar_on_the_real_data(real_data, real_home, tmp_path, m
 
     monkeypatch.setenv("RNNLAB_HOME", str(real_home))
     result = reproduce(real_data, tmp_path / "repro", verbose=0, log=lambda *_: None)
-    for name, run in result["runs"].items():
+    for name, run in result.runs.items():
         assert run.metrics["best_val_accuracy"] >= 0.77, name
         assert run.metrics["test_accuracy"] >= 0.76, name
 
@@ -60,6 +75,16 @@ def test_reproduce_chapter_9_3(tiny_tarball, tmp_path):
     assert main([*argv, "--quiet", "--out", str(out)]) == 0
     markdown = (out / "report.md").read_text()
     assert "chapter 9-3" in markdown
-    for name in ("lstm", "lstm-dropout", "lstm-stacked", "gru"):
-        assert (out / name / "best.keras").is_file() and f"| {name} |" in markdown
-    assert "0.7975–0.8019" in markdown and "4 × (16×8 + 8×8 + 8) = 800" in markdown
+    results = results_table(markdown)
+    assert [row["model"] for row in results] == ["lstm", "lstm-dropout", "lstm-stacked", "gru"]
+    assert all((out / row["model"] / "best.keras").is_file() for row in results)
+    assert results[2]["book: test accuracy"] == "0.7975–0.8019"
+    assert "4 × (16×8 + 8×8 + 8) = 800" in markdown
+
+
+def test_a_failed_training_in_a_child_is_a_one_line_error(tmp_path):
+    config = TrainConfig(data=str(tmp_path / "missing.tar.gz"), epochs=1)
+    lines = []
+    with pytest.raises(RnnlabError, match="training simplernn-embedding failed: .*missing"):
+        train_in_subprocess(config, tmp_path / "run", log=lines.append)
+    assert all(line.startswith("[simplernn-embedding] ") for line in lines)

@@ -7,24 +7,25 @@ import numpy as np
 import pytest
 from helpers import tiny_config
 
+from rnnlab import runs
 from rnnlab.cli import main
-from rnnlab.run_folder import RUN_FILES
-from rnnlab.train import evaluate, train
+from rnnlab.evaluate import evaluate
+from rnnlab.train import train
 
 
 @pytest.mark.parametrize("model", ["simplernn-onehot", "simplernn-embedding"])
 def test_two_epochs_write_every_file_of_the_run_folder(tiny_tarball, tmp_path, model):
     result = train(tiny_config(tiny_tarball, model=model, epochs=2), tmp_path / "run", verbose=0)
-    assert sorted(p.name for p in result.out.iterdir()) == sorted(RUN_FILES)
-    metrics = json.loads((result.out / "metrics.json").read_text())
+    assert sorted(p.name for p in result.path.iterdir()) == sorted(runs.RUN_FILES)
+    metrics = json.loads((result.path / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["model"] == model
     assert 0 <= metrics["test_accuracy"] <= 1 and metrics["peak_memory_mb"] > 0
-    config = json.loads((result.out / "config.json").read_text())
+    config = json.loads((result.path / "config.json").read_text())
     assert config["settings"]["model"] == model and len(config["data"]["content_hash"]) == 64
     assert config["versions"]["keras_backend"] == "jax"
-    assert (result.out / "history.csv").read_text().startswith("epoch,accuracy,loss,val_")
-    assert (result.out / "curves.png").read_bytes().startswith(b"\x89PNG")
-    assert "Parameters, layer by layer" in (result.out / "summary.txt").read_text()
+    assert (result.path / "history.csv").read_text().startswith("epoch,accuracy,loss,val_")
+    assert (result.path / "curves.png").read_bytes().startswith(b"\x89PNG")
+    assert "Parameters, layer by layer" in (result.path / "summary.txt").read_text()
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ def test_best_weights_are_restored_when_the_epoch_limit_ends_training(tiny_tarba
     result = train(config, tmp_path / "run", verbose=0)
     assert not result.metrics["stopped_early"]
     assert result.metrics["best_epoch"] < result.metrics["epochs_run"], "pick a noisier setup"
-    best = keras.saving.load_model(result.out / "best.keras")
+    best = keras.saving.load_model(result.path / "best.keras")
     for restored, saved in zip(result.model.get_weights(), best.get_weights(), strict=True):
         np.testing.assert_array_equal(restored, saved)
     assert result.metrics["best_val_loss"] == min(result.history["val_loss"])
@@ -52,17 +53,17 @@ def test_same_seed_same_history(tiny_tarball, tmp_path):
     config = tiny_config(tiny_tarball, epochs=3)
     first = train(config, tmp_path / "a", verbose=0)
     second = train(config, tmp_path / "b", verbose=0)
-    assert (first.out / "history.csv").read_bytes() == (second.out / "history.csv").read_bytes()
+    assert (first.path / "history.csv").read_bytes() == (second.path / "history.csv").read_bytes()
     other_seed = train(tiny_config(tiny_tarball, epochs=3, seed=7), tmp_path / "c", verbose=0)
     assert other_seed.history != first.history
 
 
 def test_evaluate_a_saved_run(tiny_tarball, tmp_path, capsys):
     result = train(tiny_config(tiny_tarball, epochs=2), tmp_path / "run", verbose=0)
-    again = evaluate(result.out)
-    assert again["same_data_as_training"]
-    assert again["test_accuracy"] == pytest.approx(result.metrics["test_accuracy"], abs=1e-6)
-    assert main(["evaluate", str(result.out)]) == 0
+    again = evaluate(result.path)
+    assert again.same_data_as_training
+    assert again.test_accuracy == pytest.approx(result.metrics["test_accuracy"], abs=1e-6)
+    assert main(["evaluate", str(result.path)]) == 0
     assert "test accuracy" in capsys.readouterr().out
 
 
@@ -81,12 +82,15 @@ def test_cli_train_prints_summary_and_results(tiny_tarball, tmp_path, capsys):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--model", "lstm-xl"], "unknown model 'lstm-xl'"),
+        (["--model", "lstm-xl"], "--model: choose one of: simplernn-onehot"),
         (["--model", "simplernn-onehot", "--units", "0"], "--units: must be at least 1"),
         (["--model", "simplernn-onehot", "--maxlen", "0"], "--maxlen: must be at least 1"),
         (["--model", "simplernn-onehot", "--epochs", "0"], "--epochs: must be at least 1"),
-        (["--model", "simplernn-onehot", "--learning-rate", "-1"], "must be above 0"),
-        (["--model", "simplernn-onehot", "--num-words", "3"], "num_words must be at least 4"),
+        (["--model", "simplernn-onehot", "--learning-rate", "-1"], "finite number above 0"),
+        (["--model", "simplernn-onehot", "--num-words", "3"], "--num-words: must be at least 4"),
+        (["--learning-rate", "inf"], "--learning-rate: must be a finite number above 0"),
+        (["--seed", "-1"], "--seed: must be at least 0"),
+        (["--engine", "turbo"], "--engine: choose one of: keras, xla"),
     ],
 )
 def test_impossible_options_are_one_line_errors(tiny_tarball, tmp_path, capsys, args, message):
@@ -103,53 +107,11 @@ def test_impossible_options_are_one_line_errors(tiny_tarball, tmp_path, capsys, 
 
 def test_evaluate_refuses_folders_that_are_not_runs(tiny_tarball, tmp_path, capsys):
     result = train(tiny_config(tiny_tarball, epochs=1), tmp_path / "run", verbose=0)
-    (result.out / "best.keras").write_bytes(b"not a zip")
-    assert main(["evaluate", str(result.out)]) == 2
+    (result.path / "best.keras").write_bytes(b"not a zip")
+    assert main(["evaluate", str(result.path)]) == 2
     assert "best.keras is damaged" in capsys.readouterr().err
-    (result.out / "best.keras").unlink()
-    assert main(["evaluate", str(result.out)]) == 2
-    assert "has no best.keras" in capsys.readouterr().err
+    (result.path / "best.keras").unlink()
+    assert main(["evaluate", str(result.path)]) == 2
+    assert "no best.keras" in capsys.readouterr().err
     assert main(["evaluate", str(tmp_path / "nowhere")]) == 2
     assert "not a folder" in capsys.readouterr().err
-
-
-@pytest.mark.parametrize("model", ["simplernn-onehot", "simplernn-embedding", "lstm-dropout"])
-def test_fused_steps_give_the_same_history_as_keras_fit(tiny_tarball, model):
-    """Several batches per compiled call change nothing: same losses, digit for digit.
-    Batch 5 leaves a smaller last batch, which runs on its own."""
-    from rnnlab.data import open_imdb, tutorial_split
-    from rnnlab.models import build_model
-    from rnnlab.train import compile_model, fuse_train_steps
-
-    config = tiny_config(tiny_tarball, model=model)
-    arrays = tutorial_split(open_imdb(tiny_tarball), config.num_words, config.maxlen)
-    histories = []
-    for fuse in (False, True):
-        keras.utils.set_random_seed(42)
-        net = compile_model(build_model(model, config.shape), learning_rate=0.01)
-        if fuse:
-            fuse_train_steps(net)
-            ours = net.train_function
-        fit = net.fit(
-            arrays["train_x"],
-            arrays["train_y"],
-            batch_size=5,
-            epochs=3,
-            validation_data=(arrays["val_x"], arrays["val_y"]),
-            verbose=0,
-        )
-        histories.append(fit.history)
-    assert net.train_function is ours  # fit ran the fused steps
-    assert histories[0] == histories[1]
-
-
-def test_models_with_rnn_dropout_validate_in_training_size_batches():
-    """Keras draws an RNN's dropout mask at every call, validation included: the
-    number of validation batches moves the next epoch's masks, so it stays 64."""
-    from rnnlab.models import MODELS, build_model
-    from rnnlab.train import EVAL_BATCH_SIZE, validation_batch_size
-
-    sizes = {name: validation_batch_size(build_model(name), 64) for name in MODELS}
-    assert sizes["lstm-dropout"] == sizes["lstm-stacked"] == 64
-    for name in ("simplernn-onehot", "simplernn-embedding", "lstm", "gru", "bilstm", "bigru"):
-        assert sizes[name] == EVAL_BATCH_SIZE, name

@@ -9,7 +9,6 @@ caller's `sys.path` looked like.
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -28,24 +27,3 @@ def start_python(code: str, *args: str, **popen_options) -> subprocess.Popen:
 
 def cores() -> int:
     return os.cpu_count() or 1
-
-
-@contextmanager
-def keras_without_sklearn():
-    """Within this block, Keras imports without scikit-learn.
-
-    Keras imports scikit-learn, when installed, only for its scikit-learn
-    wrappers, which rnnlab does not use; that costs 1.5-2 s of every command
-    that trains or predicts.  For the processes rnnlab owns (the command line,
-    its child Pythons) the import is skipped; a `sys.modules` entry of None
-    makes `import sklearn` fail, and Keras handles that.  Nothing changes if
-    scikit-learn or Keras is already imported.
-    """
-    hide = "sklearn" not in sys.modules and "keras" not in sys.modules
-    if hide:
-        sys.modules["sklearn"] = None
-    try:
-        yield
-    finally:
-        if hide and sys.modules.get("sklearn", 0) is None:
-            del sys.modules["sklearn"]

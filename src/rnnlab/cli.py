@@ -1,15 +1,20 @@
 """The `rnnlab` command: parses arguments, calls the library, prints.
 
-User mistakes end as one line on stderr and exit code 2, never a traceback.
+One flat parser per command whose options map onto the function it calls;
+the training options are generated from TrainConfig's fields (config.py), so
+they cannot disagree.  User mistakes end as one line on stderr and exit code
+2, never a traceback.
 """
 
 import argparse
+import io
 import sys
+from dataclasses import fields
 
 from . import __version__
-from .child import keras_without_sklearn
+from .config import TrainConfig
+from .engine.startup import keras_without_sklearn
 from .errors import RnnlabError
-from .models import MODELS
 
 EXIT_USAGE = 2
 
@@ -21,66 +26,45 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _whole_number(minimum: int):
-    def parse(text: str) -> int:
+def _config_value(spec):
+    """An argparse type for a TrainConfig field: the text parsed, then the field's check."""
+    kind = type(spec.default) if spec.default is not None else str
+
+    def parse(text: str):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            expected = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+        try:
+            spec.metadata["check"](value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
         return value
 
     return parse
 
 
-positive_int = _whole_number(1)
-non_negative_int = _whole_number(0)
-
-
-def _decimal(is_valid, requirement: str):
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not is_valid(value):
-            raise argparse.ArgumentTypeError(f"{requirement}, got {text}")
-        return value
-
-    return parse
-
-
-positive_float = _decimal(lambda v: v > 0, "must be above 0")
-probability = _decimal(lambda v: 0 <= v <= 1, "must be between 0 and 1")
-
-
-_DATA_HELP = (
-    "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
-    "('keras', 'aclimdb'). Default: $RNNLAB_DATA, else download 'keras'."
-)
-
-
-def _add_data_options(parser, with_out=None):
-    parser.add_argument("--data", metavar="PATH", help=_DATA_HELP)
-    parser.add_argument(
-        "--num-words",
-        type=positive_int,
-        default=500,
-        metavar="N",
-        help="keep the N most frequent words, others become the OOV id 2 (default: 500)",
-    )
-    parser.add_argument(
-        "--maxlen",
-        type=positive_int,
-        default=100,
-        metavar="N",
-        help="pad or cut every review to N tokens (default: 100)",
-    )
-    if with_out:
+def add_config_options(parser, names=None):
+    """--option for each TrainConfig field (or those in `names`), with its help and check."""
+    for spec in fields(TrainConfig):
+        if names is not None and spec.name not in names:
+            continue
+        choices = getattr(spec.metadata["check"], "choices", None)
+        metavar = spec.metadata["metavar"] or ("{" + ",".join(choices) + "}" if choices else None)
+        default = "" if spec.default is None else f" (default: {spec.default})"
         parser.add_argument(
-            "--out", metavar="DIR", default=with_out, help=f"output folder (default: {with_out})"
+            "--" + spec.name.replace("_", "-"),
+            type=_config_value(spec),
+            default=spec.default,
+            metavar=metavar,
+            help=spec.metadata["help"].replace("%", "%%") + default,
         )
+
+
+def config_from(args, **changes) -> TrainConfig:
+    given = {spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}
+    return TrainConfig(**{**given, **changes})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,27 +84,22 @@ def build_parser() -> argparse.ArgumentParser:
         "what the tutorial prints: sizes, a review as ids and words, length statistics, a "
         "padded example, the memory cost of one-hot input. Writes the length histogram.",
     )
-    _add_data_options(data, with_out="runs/data")
+    add_config_options(data, ("data", "num_words", "maxlen"))
+    data.add_argument("--out", metavar="DIR", default="runs/data", help="output folder")
     data.set_defaults(run=run_data)
 
     train = commands.add_parser(
         "train",
         help="train one model with the tutorial's recipe into a run folder",
-        description="Train a model (RMSprop, binary cross-entropy, batch 64, early stopping "
-        "restoring the best weights) and write config.json, summary.txt, history.csv, "
-        "best.keras, curves.png and metrics.json to the run folder.",
+        description="Train a model with the tutorial's recipe (tutorial.py: RMSprop, binary "
+        "cross-entropy, early stopping restoring the best weights) and write config.json, "
+        "summary.txt, history.csv, best.keras, curves.png, metrics.json and "
+        "preprocessing.json to the run folder.",
     )
-    train.add_argument(
-        "--model",
-        required=True,
-        metavar="NAME",
-        help="one of: "
-        + ", ".join(f"{name} ({spec.description})" for name, spec in MODELS.items()),
-    )
-    _add_data_options(train)
-    _add_training_options(train)
+    add_config_options(train)
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<time>)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
     train.set_defaults(run=run_train)
 
     evaluate = commands.add_parser(
@@ -144,19 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
     )
-    reproduce.add_argument("--data", metavar="PATH", help=_DATA_HELP)
+    add_config_options(reproduce, ("data", "epochs", "engine"))
     reproduce.add_argument(
         "--out",
         metavar="DIR",
         default="runs/reproduce",
         help="output folder (default: %(default)s)",
-    )
-    reproduce.add_argument(
-        "--epochs",
-        type=positive_int,
-        default=100,
-        metavar="N",
-        help="most epochs per model (default: 100)",
     )
     reproduce.add_argument("--overwrite", action="store_true", help="replace an existing folder")
     reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -204,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument(
         "--threshold",
-        type=probability,
+        type=_probability,
         default=0.5,
         metavar="P",
         help="label positive when P(positive) >= P (default: 0.5)",
@@ -228,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 def run_predict(args) -> None:
     from .predict import format_explanation, load, predict_stream, read_reviews, write_rows
 
@@ -245,8 +227,6 @@ def run_predict(args) -> None:
     )
     rows = predict_stream(predictor, reviews, args.threshold)
     if args.output:
-        import io
-
         from .files import atomic_write
 
         def write(binary):
@@ -265,17 +245,15 @@ def run_compare(args) -> None:
     from .compare import compare
 
     result = compare(args.run_dirs, args.out)
-    for warning in result["warnings"]:
+    for warning in result.warnings:
         print(warning, file=sys.stderr)
     widths = [
         max(len(str(cell)) for cell in column)
-        for column in zip(result["headers"], *result["rows"], strict=True)
+        for column in zip(result.headers, *result.rows, strict=True)
     ]
-    for row in [result["headers"], *result["rows"]]:
+    for row in [result.headers, *result.rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print(
-        f"written to {result['out']}: comparison.md, comparison.csv, val_loss.png, val_accuracy.png"
-    )
+    print(f"written to {result.out}: comparison.md, comparison.csv, val_loss.png, val_accuracy.png")
 
 
 def run_reproduce(args) -> None:
@@ -284,100 +262,31 @@ def run_reproduce(args) -> None:
     result = reproduce(
         args.data,
         args.out,
-        args.epochs,
+        args.chapter,
         overwrite=args.overwrite,
         verbose=0 if args.quiet else 2,
-        chapter=args.chapter,
+        epochs=args.epochs,
+        engine=args.engine,
     )
-    headers, rows = results_table(result["runs"])
+    headers, rows = results_table(result.runs)
     print()
     print(" | ".join(headers))
     for row in rows:
         print(" | ".join(map(str, row)))
-    for step, seconds in result["timings"].items():
+    for step, seconds in result.timings.items():
         print(f"{step}: {seconds:.1f} s")
-    print("report: " + ", ".join(map(str, result["report"])))
-
-
-def _add_training_options(parser):
-    parser.add_argument(
-        "--units", type=positive_int, default=8, metavar="N", help="recurrent units (default: 8)"
-    )
-    parser.add_argument(
-        "--embedding-dim",
-        type=positive_int,
-        default=16,
-        metavar="N",
-        help="embedding size, for embedding models (default: 16)",
-    )
-    parser.add_argument(
-        "--epochs", type=positive_int, default=100, metavar="N", help="most epochs (default: 100)"
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=64, metavar="N", help="batch size (default: 64)"
-    )
-    parser.add_argument(
-        "--learning-rate",
-        type=positive_float,
-        default=1e-4,
-        metavar="LR",
-        help="RMSprop learning rate (default: 1e-4)",
-    )
-    parser.add_argument(
-        "--patience",
-        type=non_negative_int,
-        default=3,
-        metavar="N",
-        help="stop after N epochs without a better val_loss (default: 3)",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=42, help="random seed: same seed, same results (default: 42)"
-    )
-    parser.add_argument(
-        "--padding",
-        choices=("pre", "post"),
-        default="pre",
-        help="pad at the start or the end (default: pre, as Keras)",
-    )
-    parser.add_argument(
-        "--truncating",
-        choices=("pre", "post"),
-        default="pre",
-        help="cut long reviews at the start or the end (default: pre)",
-    )
-    parser.add_argument("--quiet", action="store_true", help="no per-epoch progress")
-
-
-def _train_config(args, model):
-    from .config import TrainConfig
-
-    return TrainConfig(
-        model=model,
-        data=args.data,
-        num_words=args.num_words,
-        maxlen=args.maxlen,
-        units=args.units,
-        embedding_dim=args.embedding_dim,
-        padding=args.padding,
-        truncating=args.truncating,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        patience=args.patience,
-        seed=args.seed,
-    )
+    print("report: " + ", ".join(map(str, result.report)))
 
 
 def run_train(args) -> None:
     from .train import train
 
-    config = _train_config(args, args.model)
-    result = train(config, args.out, overwrite=args.overwrite, verbose=0 if args.quiet else 2)
+    result = train(config_from(args), args.out, args.overwrite, verbose=0 if args.quiet else 2)
     print()
     print(result.summary)
     print()
     print(format_metrics(result.metrics))
-    print(f"run folder: {result.out}")
+    print(f"run folder: {result.path}")
 
 
 def format_metrics(m: dict) -> str:
@@ -395,15 +304,15 @@ def format_metrics(m: dict) -> str:
 
 
 def run_evaluate(args) -> None:
-    from .train import evaluate
+    from .evaluate import evaluate
 
     result = evaluate(args.run_dir, args.data)
-    print(f"data: {result['data']}")
-    if not result["same_data_as_training"]:
+    print(f"data: {result.data}")
+    if not result.same_data_as_training:
         print("warning: this is not the data the model was trained on")
     print(
-        f"test loss {result['test_loss']:.4f}   test accuracy {result['test_accuracy']:.4f}   "
-        f"({result['test_reviews']:,} reviews)"
+        f"test loss {result.test_loss:.4f}   test accuracy {result.test_accuracy:.4f}   "
+        f"({result.test_reviews:,} reviews)"
     )
 
 

@@ -1,91 +1,82 @@
 """`rnnlab compare`: runs side by side, as a table and as overlaid curves.
 
-Reads only the files of each run folder (no Keras): metrics.json, config.json
-and history.csv.
+Reads only the files of each run folder (no Keras).
 """
 
 import csv
 import io
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RnnlabError
+from . import runs
 from .files import write_text
 from .report import Report, plot_overlay
-from .run_folder import read_history
+
+
+@dataclass
+class ComparedRun:
+    name: str  # the folder's name, or its path when two folders share a name
+    run: runs.Run
+    note: str = ""  # why its numbers are not directly comparable with the first run's
+
+
+@dataclass
+class Comparison:
+    headers: list[str]
+    rows: list[list]
+    warnings: list[str]
+    out: Path
+
 
 COLUMNS = [
-    ("run", lambda r: r["name"]),
-    ("model", lambda r: r["metrics"]["model"]),
-    ("parameters", lambda r: r["metrics"]["parameters"]),
-    ("best epoch", lambda r: r["metrics"]["best_epoch"]),
-    ("epochs run", lambda r: r["metrics"]["epochs_run"]),
-    ("best val_loss", lambda r: round(r["metrics"]["best_val_loss"], 4)),
-    ("best val_accuracy", lambda r: round(r["metrics"]["best_val_accuracy"], 4)),
-    ("test accuracy", lambda r: round(r["metrics"]["test_accuracy"], 4)),
-    ("s/epoch", lambda r: round(r["metrics"]["seconds_per_epoch"], 3)),
-    ("peak MB", lambda r: round(r["metrics"]["peak_memory_mb"])),
-    ("note", lambda r: r["note"]),
+    ("run", lambda r: r.name),
+    ("model", lambda r: r.run.config.model),
+    ("engine", lambda r: r.run.config.engine),
+    ("parameters", lambda r: r.run.metrics["parameters"]),
+    ("best epoch", lambda r: r.run.metrics["best_epoch"]),
+    ("epochs run", lambda r: r.run.metrics["epochs_run"]),
+    ("best val_loss", lambda r: round(r.run.metrics["best_val_loss"], 4)),
+    ("best val_accuracy", lambda r: round(r.run.metrics["best_val_accuracy"], 4)),
+    ("test accuracy", lambda r: round(r.run.metrics["test_accuracy"], 4)),
+    ("s/epoch", lambda r: round(r.run.metrics["seconds_per_epoch"], 3)),
+    ("peak MB", lambda r: round(r.run.metrics["peak_memory_mb"])),
+    ("note", lambda r: r.note),
 ]
 
 
-def read_run(run_dir: Path) -> dict:
-    """The files of a finished run folder, or a one-line error."""
-    run_dir = Path(run_dir)
-    missing = [
-        n for n in ("metrics.json", "config.json", "history.csv") if not (run_dir / n).is_file()
-    ]
-    if missing:
-        raise RnnlabError(
-            f"{run_dir} is not a finished run folder of rnnlab train (no {', '.join(missing)})"
-        )
-    try:
-        return {
-            "name": run_dir.name,
-            "path": run_dir,
-            "metrics": json.loads((run_dir / "metrics.json").read_text()),
-            "config": json.loads((run_dir / "config.json").read_text()),
-            "history": read_history(run_dir / "history.csv"),
-            "note": "",
-        }
-    except (ValueError, KeyError) as error:
-        raise RnnlabError(f"{run_dir} has an unreadable metrics or config file ({error})") from None
+def _comparable_key(run: runs.Run) -> tuple:
+    return (run.data["content_hash"], run.config.num_words, run.config.maxlen)
 
 
-def _comparable_key(run: dict) -> tuple:
-    settings = run["config"]["settings"]
-    return (run["config"]["data"]["content_hash"], settings["num_words"], settings["maxlen"])
-
-
-def mark_incomparable(runs: list[dict]) -> list[str]:
+def mark_incomparable(compared: list[ComparedRun]) -> list[str]:
     """Note, in each run and as warnings, the runs whose data, num_words or maxlen
     differ from the first run's (their numbers are not directly comparable)."""
-    reference = _comparable_key(runs[0])
+    first = compared[0]
+    reference = _comparable_key(first.run)
     warnings = []
-    for run in runs[1:]:
-        key = _comparable_key(run)
+    for entry in compared[1:]:
+        key = _comparable_key(entry.run)
         if key != reference:
             what = [
                 name
                 for name, a, b in zip(("data", "num_words", "maxlen"), reference, key, strict=True)
                 if a != b
             ]
-            run["note"] = f"different {', '.join(what)} from {runs[0]['name']}"
-            warnings.append(f"warning: {run['name']}: {run['note']}; compare with care")
+            entry.note = f"different {', '.join(what)} from {first.name}"
+            warnings.append(f"warning: {entry.name}: {entry.note}; compare with care")
     return warnings
 
 
-def compare(run_dirs, out) -> dict:
+def compare(run_dirs, out) -> Comparison:
     """Write comparison.csv, comparison.md, comparison.html (images embedded),
     val_loss.png and val_accuracy.png to `out`."""
-    runs = [read_run(d) for d in run_dirs]
-    names = [r["name"] for r in runs]
-    if len(set(names)) < len(names):  # same folder names from different parents
-        for r in runs:
-            r["name"] = str(r["path"])
-    warnings = mark_incomparable(runs)
+    read = [runs.read(d) for d in run_dirs]
+    names = [run.path.name for run in read]
+    unique = len(set(names)) == len(names)  # same folder names from different parents?
+    compared = [ComparedRun(run.path.name if unique else str(run.path), run) for run in read]
+    warnings = mark_incomparable(compared)
     headers = [name for name, _ in COLUMNS]
-    rows = [[get(r) for _, get in COLUMNS] for r in runs]
+    rows = [[get(entry) for _, get in COLUMNS] for entry in compared]
 
     out = Path(out)
     buffer = io.StringIO()
@@ -95,9 +86,9 @@ def compare(run_dirs, out) -> dict:
     report.table(headers, rows)
     for warning in warnings:
         report.text(warning)
-    histories = {r["name"]: r["history"] for r in runs}
+    histories = {entry.name: entry.run.history for entry in compared}
     for metric in ("val_loss", "val_accuracy"):
         plot_overlay(histories, metric, out / f"{metric}.png")
         report.image(f"{metric}.png", f"{metric} of every run, per epoch")
     report.write(out, "comparison")
-    return {"headers": headers, "rows": rows, "warnings": warnings, "out": out}
+    return Comparison(headers, rows, warnings, out)

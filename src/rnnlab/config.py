@@ -1,48 +1,131 @@
-"""The settings of one training (no Keras here: the CLI and reproduce read them
-without paying Keras' import)."""
+"""The settings of one training: defined once, read by the command line, the trainer and reports.
 
-from dataclasses import dataclass
+Each field of `TrainConfig` carries its help text and its check. `rnnlab train`'s
+options are generated from these fields (cli.py), so the two cannot disagree,
+and a value is checked in one place, with one message, whether it comes from
+the command line, a saved config.json or Python.  No Keras here: the command
+line reads this without paying Keras' import.
+"""
 
-from .data import tutorial_split
+from dataclasses import MISSING, dataclass, field, fields
+
+from . import engine, tutorial
 from .errors import RnnlabError
-from .models import MODELS, ModelShape
+from .models import MODELS
+
+DATA_HELP = (
+    "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
+    "('keras', 'aclimdb'). Default: $RNNLAB_DATA, else download 'keras'."
+)
 
 
-@dataclass
+def whole_number(minimum: int, maximum: int | None = None):
+    def check(value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {value!r}")
+        if value < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"must be at most {maximum:,}, got {value:,}")
+
+    return check
+
+
+def positive_number(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    if not 0 < value < float("inf"):
+        raise ValueError(f"must be a finite number above 0, got {value}")
+
+
+def one_of(*choices):
+    def check(value):
+        if value not in choices:
+            raise ValueError(f"choose one of: {', '.join(map(str, choices))} (got {value!r})")
+
+    check.choices = choices
+    return check
+
+
+def any_text(value):
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"expected text, got {value!r}")
+
+
+def setting(default, help: str, check=any_text, metavar: str | None = None):
+    """A TrainConfig field with its help text (for --help) and its check."""
+    return field(default=default, metadata={"help": help, "check": check, "metavar": metavar})
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training; the defaults are the tutorial's."""
 
-    model: str = "simplernn-embedding"
-    data: str | None = None
-    num_words: int = 500
-    maxlen: int = 100
-    units: int = 8
-    embedding_dim: int = 16
-    padding: str = "pre"
-    truncating: str = "pre"
-    learning_rate: float = 1e-4
-    batch_size: int = 64
-    epochs: int = 100
-    patience: int = 3
-    seed: int = 42
+    model: str = setting(
+        "simplernn-embedding",
+        "the model to train: "
+        + "; ".join(f"{name} ({spec.description})" for name, spec in MODELS.items()),
+        one_of(*MODELS),
+        "NAME",
+    )
+    data: str | None = setting(None, DATA_HELP, any_text, "PATH")
+    num_words: int = setting(
+        tutorial.NUM_WORDS,
+        "keep the N most frequent words; the others become the OOV id 2",
+        whole_number(4),  # ids 0-2 are padding, start and OOV
+        "N",
+    )
+    maxlen: int = setting(
+        tutorial.MAXLEN, "pad or cut every review to N tokens", whole_number(1), "N"
+    )
+    units: int = setting(tutorial.UNITS, "neurons of each recurrent layer", whole_number(1), "N")
+    embedding_dim: int = setting(
+        tutorial.EMBEDDING_DIM, "embedding size, for embedding models", whole_number(1), "N"
+    )
+    padding: str = setting(
+        "pre", "pad at the start (pre, as Keras) or the end", one_of("pre", "post")
+    )
+    truncating: str = setting(
+        "pre", "cut long reviews at the start (pre, as Keras) or the end", one_of("pre", "post")
+    )
+    learning_rate: float = setting(
+        tutorial.LEARNING_RATE, "RMSprop learning rate", positive_number, "LR"
+    )
+    batch_size: int = setting(tutorial.BATCH_SIZE, "reviews per batch", whole_number(1), "N")
+    epochs: int = setting(tutorial.EPOCHS, "most epochs", whole_number(1), "N")
+    patience: int = setting(
+        tutorial.PATIENCE, "stop after N epochs without a better val_loss", whole_number(0), "N"
+    )
+    seed: int = setting(
+        42, "random seed: the same seed gives the same results", whole_number(0, 2**32 - 1), "N"
+    )
+    engine: str = setting(
+        engine.DEFAULT,
+        "how the model runs: "
+        + "; ".join(f"{e.name}: {e.description}" for e in engine.ENGINES.values()),
+        one_of(*engine.ENGINES),
+    )
 
     def __post_init__(self):
-        if self.model not in MODELS:
-            raise RnnlabError(f"unknown model {self.model!r}; choose one of: {', '.join(MODELS)}")
-        for name in ("num_words", "maxlen", "units", "embedding_dim", "batch_size", "epochs"):
-            if getattr(self, name) < 1:
-                raise RnnlabError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.num_words < 4:
-            raise RnnlabError("num_words must be at least 4: ids 0-2 are padding, start, OOV")
-        if not self.learning_rate > 0:
-            raise RnnlabError(f"learning rate must be positive, got {self.learning_rate}")
-        if self.patience < 0:
-            raise RnnlabError(f"patience must be 0 or more, got {self.patience}")
+        for spec in fields(self):
+            try:
+                spec.metadata["check"](getattr(self, spec.name))
+            except ValueError as error:
+                raise RnnlabError(f"{spec.name}: {error}") from None
 
     @property
-    def shape(self) -> ModelShape:
-        return ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
+    def shape(self) -> tutorial.ModelShape:
+        return tutorial.ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
 
-    def split(self, raw) -> dict:
-        """The tutorial's split and padding of `raw` with these settings."""
-        return tutorial_split(raw, self.num_words, self.maxlen, self.padding, self.truncating)
+    @classmethod
+    def from_dict(cls, settings: dict) -> "TrainConfig":
+        """A config from config.json's settings; unknown keys are an error, missing ones
+        take their defaults (older run folders have no `engine`: theirs was today's default)."""
+        unknown = set(settings) - {spec.name for spec in fields(cls)}
+        if unknown:
+            raise RnnlabError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**settings)
+
+
+def defaults() -> dict:
+    return {spec.name: spec.default for spec in fields(TrainConfig) if spec.default is not MISSING}

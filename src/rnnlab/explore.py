@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import RawImdb, length_stats, memory_table, open_imdb, tutorial_split
+from . import tutorial
+from .data import RawImdb, length_stats, memory_table, open_imdb
 from .data.imdb import decode_review
 
 
@@ -45,14 +46,14 @@ def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Explor
     started = time.perf_counter()
     raw = data if isinstance(data, RawImdb) else open_imdb(data)
     load_seconds = time.perf_counter() - started
-    arrays = tutorial_split(raw, num_words=num_words, maxlen=maxlen)
-    x_train, y_train = arrays["loaded_x"], arrays["loaded_y"]
+    split = tutorial.load_and_split(raw, num_words=num_words, maxlen=maxlen)
+    x_train, y_train = split.loaded_input, split.loaded_target
     words = decode_review(x_train[0], raw.word_index()) if raw.words is not None else None
-    sequences = arrays["train_sequences"]
+    sequences = split.train_input
     lengths = [len(s) for s in sequences]
     histogram = Path(out_dir) / "lengths.png"
     plot_length_histogram(lengths, maxlen, histogram)
-    example = min(5, len(arrays["train_x"]) - 1)  # the tutorial prints train_seq[5]
+    example = min(5, len(split.train_x) - 1)  # the tutorial prints train_seq[5]
     return Exploration(
         source=raw.source,
         from_cache=raw.from_cache,
@@ -65,13 +66,13 @@ def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Explor
         first_review_ids=list(x_train[0]),
         first_review_words=words,
         first_targets=y_train[:20].tolist(),
-        n_train_split=len(arrays["train_x"]),
-        n_val_split=len(arrays["val_x"]),
+        n_train_split=len(split.train_x),
+        n_val_split=len(split.val_x),
         stats=length_stats(sequences, maxlen=maxlen),
         padded_example_index=example,
-        padded_example=arrays["train_x"][example],
+        padded_example=split.train_x[example],
         memory=memory_table(
-            {"train": len(arrays["train_x"]), "val": len(arrays["val_x"])}, maxlen, num_words
+            {"train": len(split.train_x), "val": len(split.val_x)}, maxlen, num_words
         ),
         histogram=histogram,
     )

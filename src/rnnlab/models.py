@@ -1,81 +1,84 @@
-"""The model registry: name -> builder, and the parameter formulas the summaries show.
+"""The model registry: every model rnnlab trains, by name, and its parameter formulas.
 
-Every model takes the padded ids, shape (batch, maxlen) int32, and ends in
-Dense(1, sigmoid): the probability that a review is positive.  A builder
-returns the layers in between.  Keras is imported only when a model is built,
-so that listing the models (`rnnlab --help`) stays instant.
+The book's six models are defined in tutorial.py (step 4); the registry names
+them and adds rnnlab's own.  Every model reads the padded ids, shape
+(batch, maxlen) int32, and ends in Dense(1, sigmoid): the probability that a
+review is positive.  Keras is imported only when a model is built, so that
+listing the models (`rnnlab --help`) stays instant.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import tutorial
 from .errors import RnnlabError
-
-
-@dataclass(frozen=True)
-class ModelShape:
-    """The hyperparameters that decide a model's size."""
-
-    num_words: int = 500
-    maxlen: int = 100
-    units: int = 8
-    embedding_dim: int = 16
+from .tutorial import ModelShape
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
     description: str
-    hidden_layers: Callable  # (ModelShape, rnnlab.layers) -> list of layers
-    chapter: str
+    hidden_layers: Callable  # (ModelShape, layer namespace) -> the layers between ids and output
+    chapter: str  # "9-2" and "9-3": the book's; "beyond": rnnlab's own
 
 
-MODELS: dict[str, ModelSpec] = {}
+def bilstm(shape, layers):
+    return [
+        tutorial.embedding(shape, layers),
+        layers.Bidirectional(layers.LSTM(shape.units), name="bilstm"),
+    ]
 
 
-def register(name: str, description: str, chapter: str):
-    def add(build):
-        MODELS[name] = ModelSpec(name, description, build, chapter)
-        return build
+def bigru(shape, layers):
+    return [
+        tutorial.embedding(shape, layers),
+        layers.Bidirectional(layers.GRU(shape.units), name="bigru"),
+    ]
 
-    return add
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            "simplernn-onehot",
+            "tutorial model A: one-hot words -> SimpleRNN -> Dense",
+            tutorial.model_a,
+            "9-2",
+        ),
+        ModelSpec(
+            "simplernn-embedding",
+            "tutorial model B: Embedding -> SimpleRNN -> Dense",
+            tutorial.model_b,
+            "9-2",
+        ),
+        ModelSpec("lstm", "Embedding -> LSTM -> Dense", tutorial.lstm, "9-3"),
+        ModelSpec(
+            "lstm-dropout", "Embedding -> LSTM(dropout=0.3) -> Dense", tutorial.lstm_dropout, "9-3"
+        ),
+        ModelSpec(
+            "lstm-stacked",
+            "Embedding -> LSTM(dropout=0.3) x 2 -> Dense",
+            tutorial.lstm_stacked,
+            "9-3",
+        ),
+        ModelSpec("gru", "Embedding -> GRU -> Dense", tutorial.gru, "9-3"),
+        ModelSpec("bilstm", "Embedding -> Bidirectional(LSTM) -> Dense", bilstm, "beyond"),
+        ModelSpec("bigru", "Embedding -> Bidirectional(GRU) -> Dense", bigru, "beyond"),
+    ]
+}
 
 
-def build_model(name: str, shape: ModelShape = ModelShape()):
-    """The keras.Model called `name`: ids -> hidden layers -> Dense(1, sigmoid)."""
+def chapter_models(chapter: str) -> tuple[str, ...]:
+    """The models of a chapter of the book, in the book's order."""
+    return tuple(name for name, spec in MODELS.items() if spec.chapter == chapter)
+
+
+def build_model(name: str, shape: ModelShape = ModelShape(), layers=None):
+    """The keras.Model called `name`; `layers`: an engine's layer namespace (default Keras')."""
     if name not in MODELS:
         raise RnnlabError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
-    import keras
-
-    from . import layers
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=(shape.maxlen,), dtype="int32", name="ids"),
-            *MODELS[name].hidden_layers(shape, layers),
-            keras.layers.Dense(1, activation="sigmoid", name="output"),
-        ],
-        name=name.replace("-", "_"),
-    )
-
-
-def _embedding(shape, layers):
-    return layers.Embedding(shape.num_words, shape.embedding_dim, name="embedding")
-
-
-@register("simplernn-onehot", "tutorial model A: one-hot words -> SimpleRNN -> Dense", "9-2")
-def simplernn_onehot(shape, layers):
-    from .layers import OneHotSimpleRNN
-
-    return [OneHotSimpleRNN(shape.units, shape.num_words, name="simple_rnn")]
-
-
-@register("simplernn-embedding", "tutorial model B: Embedding -> SimpleRNN -> Dense", "9-2")
-def simplernn_embedding(shape, layers):
-    return [_embedding(shape, layers), layers.SimpleRNN(shape.units, name="simple_rnn")]
-
-
-# --- parameter formulas ------------------------------------------------------------
+    return tutorial.build_model(MODELS[name].hidden_layers, shape, layers, name.replace("-", "_"))
 
 
 def _n(x: int) -> str:
@@ -132,43 +135,3 @@ def summary_text(model) -> str:
             lines.append(f"  {layer.name:<16} {type(layer).__name__:<16} {text}")
     lines.append(f"  {'total':<33} {_n(model.count_params())}")
     return "\n".join(lines)
-
-
-# --- chapter 9-3 and beyond: gated and bidirectional layers ----------------------------
-
-
-@register("lstm", "Embedding -> LSTM -> Dense", "9-3")
-def lstm(shape, layers):
-    return [_embedding(shape, layers), layers.LSTM(shape.units, name="lstm")]
-
-
-@register("lstm-dropout", "Embedding -> LSTM(dropout=0.3) -> Dense", "9-3")
-def lstm_dropout(shape, layers):
-    return [_embedding(shape, layers), layers.LSTM(shape.units, dropout=0.3, name="lstm")]
-
-
-@register("lstm-stacked", "Embedding -> LSTM(dropout=0.3) x 2 -> Dense", "9-3")
-def lstm_stacked(shape, layers):
-    return [
-        _embedding(shape, layers),
-        layers.LSTM(shape.units, dropout=0.3, return_sequences=True, name="lstm_1"),
-        layers.LSTM(shape.units, dropout=0.3, name="lstm_2"),
-    ]
-
-
-@register("gru", "Embedding -> GRU -> Dense", "9-3")
-def gru(shape, layers):
-    return [_embedding(shape, layers), layers.GRU(shape.units, name="gru")]
-
-
-@register("bilstm", "Embedding -> Bidirectional(LSTM) -> Dense", "beyond")
-def bilstm(shape, layers):
-    return [
-        _embedding(shape, layers),
-        layers.Bidirectional(layers.LSTM(shape.units), name="bilstm"),
-    ]
-
-
-@register("bigru", "Embedding -> Bidirectional(GRU) -> Dense", "beyond")
-def bigru(shape, layers):
-    return [_embedding(shape, layers), layers.Bidirectional(layers.GRU(shape.units), name="bigru")]

@@ -1,116 +1,22 @@
 """Using a trained model on new reviews: raw text in, probability of positive out.
 
-A run folder carries `preprocessing.json`: the tokenizer version, the training
-vocabulary in rank order and the settings of `load_data` and `pad_sequences`.
-`TextEncoder` applies them exactly as the data layer does for the dataset
-(tests/test_predict.py checks it review by review), so predicting needs
-neither the dataset nor the network.
+The run folder's preprocessing (runs.read_encoder) turns raw text into the
+ids the model was trained on, exactly as the data layer does for the data
+set, so predicting needs neither the data set nor the network.
 """
 
+import csv
+import itertools
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .data.preprocess import pad_sequences
-from .data.tokenizer import TOKENIZER_VERSION, tokenize_corpus
+from . import runs
+from .data.encoder import TextEncoder
 from .errors import RnnlabError
-from .files import write_json
-
-PREPROCESSING_FILE = "preprocessing.json"
-PREPROCESSING_FORMAT = 1
-START, OOV, PAD = 1, 2, 0  # Keras' load_data defaults, used by every rnnlab model
-INDEX_FROM = 3
-
-
-@dataclass
-class Encoded:
-    ids: np.ndarray  # (n, maxlen) int32, what the model reads
-    oov_counts: list[int]  # per review: words the model cannot see (rare or never seen)
-
-
-class TextEncoder:
-    """Raw review text -> the padded ids a model was trained on."""
-
-    def __init__(self, vocabulary, num_words, maxlen, padding="pre", truncating="pre"):
-        self.vocabulary = list(vocabulary)  # training words, most frequent first
-        self.rank = {word: r for r, word in enumerate(self.vocabulary, start=1)}
-        self.num_words, self.maxlen = num_words, maxlen
-        self.padding, self.truncating = padding, truncating
-
-    def word_id(self, word: str) -> int | None:
-        """The id of `word`, OOV if it is rare, None if training never saw it
-        (such words are skipped, as in Keras' IMDB data)."""
-        rank = self.rank.get(word)
-        if rank is None:
-            return None
-        return rank + INDEX_FROM if rank + INDEX_FROM < self.num_words else OOV
-
-    def sequence(self, words: list[str]) -> list[int]:
-        """load_data's sequence for one review: the start id, then the word ids."""
-        ids = (self.word_id(w) for w in words)
-        return [START, *(i for i in ids if i is not None)]
-
-    def encode(self, texts: list[str]) -> Encoded:
-        sequences, oov_counts = [], []
-        for words in tokenize_corpus(texts):
-            sequence = self.sequence(words)
-            sequences.append(sequence)
-            oov_counts.append(len(words) - sum(1 for i in sequence[1:] if i != OOV))
-        ids = pad_sequences(
-            sequences, maxlen=self.maxlen, padding=self.padding, truncating=self.truncating
-        )
-        return Encoded(ids, oov_counts)
-
-    def token_name(self, token_id: int) -> str:
-        if token_id in (PAD, START, OOV):
-            return {PAD: "[PAD]", START: "[START]", OOV: "[OOV]"}[token_id]
-        return self.vocabulary[token_id - INDEX_FROM - 1]
-
-    def save(self, path: Path) -> None:
-        write_json(
-            path,
-            {
-                "format": PREPROCESSING_FORMAT,
-                "tokenizer_version": TOKENIZER_VERSION,
-                "num_words": self.num_words,
-                "maxlen": self.maxlen,
-                "padding": self.padding,
-                "truncating": self.truncating,
-                "index_from": INDEX_FROM,
-                "start_char": START,
-                "oov_char": OOV,
-                "vocabulary": self.vocabulary,
-            },
-        )
-
-    @classmethod
-    def load(cls, path: Path) -> "TextEncoder":
-        try:
-            spec = json.loads(Path(path).read_text(encoding="utf-8"))
-            if spec.get("format") != PREPROCESSING_FORMAT:
-                raise RnnlabError(
-                    f"{path} has format {spec.get('format')}, this rnnlab reads format "
-                    f"{PREPROCESSING_FORMAT}: use the rnnlab version that trained it, or retrain"
-                )
-            if spec["tokenizer_version"] != TOKENIZER_VERSION:
-                raise RnnlabError(
-                    f"{path} was made with tokenizer v{spec['tokenizer_version']}, this rnnlab has "
-                    f"v{TOKENIZER_VERSION}: use the rnnlab version that trained it, or retrain"
-                )
-            keras_defaults = (spec["index_from"], spec["start_char"], spec["oov_char"])
-            if keras_defaults != (INDEX_FROM, START, OOV):
-                raise RnnlabError(f"{path}: unsupported index_from/start/oov ids {keras_defaults}")
-            return cls(
-                spec["vocabulary"],
-                spec["num_words"],
-                spec["maxlen"],
-                spec["padding"],
-                spec["truncating"],
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise RnnlabError(f"{path} is unreadable ({type(error).__name__}: {error})") from None
 
 
 @dataclass
@@ -181,16 +87,9 @@ class Predictor:
 
 def load(run_dir) -> Predictor:
     """The trained model of `run_dir` (a folder written by `rnnlab train`), for raw text."""
-    from .train import load_run
-
-    run_dir = Path(run_dir)
-    if run_dir.is_dir() and not (run_dir / PREPROCESSING_FILE).is_file():
-        raise RnnlabError(
-            f"{run_dir} has no {PREPROCESSING_FILE} (not a run folder, or its data had no word "
-            "list: a Keras npz without imdb_word_index.json beside it); retrain with words"
-        )
-    _, model = load_run(run_dir)
-    return Predictor(model, TextEncoder.load(run_dir / PREPROCESSING_FILE))
+    runs.check(run_dir, needs=(runs.CONFIG, runs.BEST_MODEL))
+    encoder = runs.read_encoder(run_dir)
+    return Predictor(runs.load_model(run_dir), encoder)
 
 
 def format_explanation(text: str, explanation: Explanation, threshold=0.5) -> str:
@@ -235,14 +134,11 @@ def _shorten(text: str, width: int) -> str:
 # --- many reviews: reading files and writing results, streamed in batches -------------
 
 INPUT_FORMATS = ("txt", "csv", "jsonl")
-OUTPUT_FORMATS = ("table", "csv", "jsonl")
 
 
 def _lines(path: str):
     """(line number, line) of a UTF-8 file or of standard input ('-'), decoded line
     by line so that an error names the exact line."""
-    import sys
-
     stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
     try:
         for number, raw in enumerate(stream, start=1):
@@ -274,8 +170,6 @@ def read_reviews(path: str, input_format=None, text_field="text"):
             if line.strip():
                 yield line.rstrip("\r\n")
     elif fmt == "csv":
-        import csv
-
         rows = csv.DictReader(line for _, line in _lines(path))
         for row in rows:
             if text_field not in row:
@@ -304,11 +198,9 @@ def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=None
     """Rows (text, probability, label, oov words) for an iterable of reviews,
     `batch_size` (default: the predictor's) at a time, so memory does not grow
     with the input."""
-    from itertools import islice
-
     batch_size = batch_size or predictor.batch_size
     reviews = iter(reviews)
-    while batch := list(islice(reviews, batch_size)):
+    while batch := list(itertools.islice(reviews, batch_size)):
         probabilities, oov_counts = predictor.predict_encoded(batch)
         for text, p, oov in zip(batch, probabilities.tolist(), oov_counts, strict=True):
             yield text, p, "positive" if p >= threshold else "negative", oov
@@ -316,8 +208,6 @@ def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=None
 
 def write_rows(rows, stream, fmt="table") -> int:
     """Write prediction rows to a text stream; returns how many."""
-    import csv
-
     count = 0
     if fmt == "table":
         stream.write(f"{'P(positive)':>11}  {'label':<8}  {'oov':>4}  review\n")

@@ -1,16 +1,20 @@
 """`rnnlab reproduce`: the book's chapters in order (9-2, 9-3 or both), and a report."""
 
+import json
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from .child import cores
+from . import runs
+from .child import cores, start_python
 from .config import TrainConfig
 from .data import open_imdb
+from .errors import RnnlabError
 from .explore import explore, format_exploration, memory_lines
+from .models import chapter_models
 from .report import Report, plot_overlay
-from .run_folder import peak_memory_mb, prepare_out_dir, train_in_subprocess
 
 # The book's published results (its notebooks and the walkthrough in
 # shared/reference, across TensorFlow versions), for the comparison table.
@@ -24,10 +28,7 @@ TUTORIAL_RESULTS = {
     "lstm-stacked": {**_GATED, "test_accuracy": "0.7975–0.8019"},
     "gru": _GATED,
 }
-CHAPTERS = {
-    "9-2": ("simplernn-onehot", "simplernn-embedding"),
-    "9-3": ("lstm", "lstm-dropout", "lstm-stacked", "gru"),
-}
+CHAPTERS = {"9-2": chapter_models("9-2"), "9-3": chapter_models("9-3")}
 CHAPTERS["all"] = CHAPTERS["9-2"] + CHAPTERS["9-3"]
 TITLES = {
     "9-2": "chapter 9-2, IMDB reviews with a simple RNN",
@@ -36,26 +37,28 @@ TITLES = {
 }
 
 
-def reproduce(
-    data=None,
-    out="runs/reproduce",
-    epochs=100,
-    overwrite=False,
-    verbose=2,
-    log=print,
-    chapter="9-2",
-):
+@dataclass
+class Reproduction:
+    out: Path
+    runs: dict[str, runs.Run]  # model name -> its run folder, read back
+    timings: dict[str, float]  # step -> seconds
+    report: tuple[Path, Path]  # report.md, report.html
+
+
+def reproduce(data=None, out="runs/reproduce", chapter="9-2", overwrite=False, verbose=2,
+              log=print, **settings) -> Reproduction:  # fmt: skip
     """Run a chapter: exploration, each model trained and tested, the report.
 
+    `settings` are TrainConfig fields (epochs, engine, ...) for every model.
     Each model trains in a process of its own, as many at a time as there are
     cores (the models are independent; each process gives the same results as
-    `rnnlab train`).  On two cores chapter 9-2 takes about 38 s instead of 47 s.
+    `rnnlab train`).
     """
-    out = prepare_out_dir(Path(out), overwrite)
+    out = runs.prepare(Path(out), overwrite)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     raw = open_imdb(data)  # tokenized and cached (when new) before the trainings read it
-    base = TrainConfig(data=raw.path, epochs=epochs)
+    base = TrainConfig(data=raw.path, **settings)
     names = CHAPTERS[chapter]
     at_once = min(cores(), len(names))
 
@@ -68,27 +71,56 @@ def reproduce(
         # The trainings start now (Keras' import takes seconds) and the exploration
         # runs meanwhile; its printout comes first.
         finishing = pool.map(train_one, names)
-        exploration = explore(raw, out_dir=out / "data")
+        exploration = explore(raw, base.num_words, base.maxlen, out_dir=out / "data")
         timings["load and explore the data"] = time.perf_counter() - started
         log(format_exploration(exploration))
         log(f"\n== training {', '.join(names)}: {at_once} at a time, each in its own process ==")
         finished = dict(zip(names, finishing, strict=True))
-    runs = {name: run for name, (run, _) in finished.items()}
+    trained = {name: run for name, (run, _) in finished.items()}
     timings.update({f"train and test {name}": seconds for name, (_, seconds) in finished.items()})
     timings[f"all models ({at_once} at a time)"] = time.perf_counter() - started
 
     plot_overlay(
-        {name: run.history for name, run in runs.items()},
+        {name: run.history for name, run in trained.items()},
         "val_loss",
         out / "val_loss.png",
         title="validation loss of every model",
     )
-    report = build_report(exploration, runs, timings, TITLES[chapter])
-    markdown, html = report.write(out)
-    return {"out": out, "runs": runs, "timings": timings, "report": (markdown, html)}
+    report = build_report(exploration, base, trained, timings, TITLES[chapter])
+    return Reproduction(out, trained, timings, report.write(out))
 
 
-def results_table(runs) -> tuple[list[str], list[list]]:
+_TRAIN_JOB = """
+import sys
+from rnnlab.engine.startup import keras_without_sklearn
+with keras_without_sklearn():
+    from rnnlab.train import train_job
+    sys.exit(train_job(sys.argv[1]))
+"""
+
+
+def train_in_subprocess(config, out: Path, overwrite=False, verbose=2, log=print) -> runs.Run:
+    """`train.train(config, out, ...)` in a fresh Python, so that several models
+    can train at once, one per core.  Its output reaches `log` line by line,
+    each line prefixed with the model's name."""
+    job = json.dumps(
+        {"config": asdict(config), "out": str(out), "overwrite": overwrite, "verbose": verbose}
+    )
+    lines = []
+    with start_python(
+        _TRAIN_JOB, job, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as child:
+        for line in child.stdout:
+            lines.append(line.rstrip())
+            if verbose:
+                log(f"[{config.model}] {lines[-1]}")
+    if child.returncode != 0:
+        last = next((line for line in reversed(lines) if line.strip()), "no output")
+        raise RnnlabError(f"training {config.model} failed: {last.removeprefix('error: ')}")
+    return runs.read(out)
+
+
+def results_table(trained) -> tuple[list[str], list[list]]:
     headers = [
         "model",
         "parameters",
@@ -102,7 +134,7 @@ def results_table(runs) -> tuple[list[str], list[list]]:
         "book: test accuracy",
     ]
     rows = []
-    for name, run in runs.items():
+    for name, run in trained.items():
         m, published = run.metrics, TUTORIAL_RESULTS.get(name, {})
         rows.append(
             [
@@ -121,13 +153,14 @@ def results_table(runs) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
-def build_report(exploration, runs, timings, title) -> Report:
-    ex, s = exploration, exploration.stats
+def build_report(exploration, config, trained, timings, title) -> Report:
+    ex, s, c = exploration, exploration.stats, config
     report = Report(f"rnnlab reproduce: {title}")
     report.text(
-        f"Data: {ex.source}. num_words={ex.num_words}, maxlen={ex.maxlen}, split 80/20 with "
-        "random_state=42; training with RMSprop(1e-4), binary cross-entropy, batch 64, up to "
-        "100 epochs, early stopping (patience 3) restoring the best weights."
+        f"Data: {ex.source}. num_words={c.num_words}, maxlen={c.maxlen}, split 80/20 with "
+        f"random_state=42; training with RMSprop({c.learning_rate:g}), binary cross-entropy, "
+        f"batch {c.batch_size}, up to {c.epochs} epochs, early stopping (patience {c.patience}) "
+        f"restoring the best weights; seed {c.seed}, engine {c.engine}."
     )
 
     report.heading("1. The data")
@@ -152,7 +185,7 @@ def build_report(exploration, runs, timings, title) -> Report:
     report.code(str(ex.padded_example))
 
     report.heading("2. The models")
-    for name, run in runs.items():
+    for name, run in trained.items():
         report.text(f"{name}:")
         report.code(run.summary)
 
@@ -162,17 +195,17 @@ def build_report(exploration, runs, timings, title) -> Report:
         "The tutorial builds the one-hot tensor (to_categorical) to feed model A. rnnlab feeds "
         "the padded int32 ids and looks up one kernel row per id, the same mathematics. "
         "Measured peak memory of each model's training process: "
-        + ", ".join(f"{name}: {r.metrics['peak_memory_mb']:,.0f} MB" for name, r in runs.items())
+        + ", ".join(f"{name}: {r.metrics['peak_memory_mb']:,.0f} MB" for name, r in trained.items())
         + "."
     )
 
     report.heading("4. Training")
-    for name in runs:
+    for name in trained:
         report.image(f"{name}/curves.png", f"{name}: loss and accuracy per epoch")
     report.image("val_loss.png", "Validation loss of every model")
 
     report.heading("5. Results, next to the book's")
-    report.table(*results_table(runs))
+    report.table(*results_table(trained))
     report.text(
         "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text rnnlab's "
         "tokenizer gives slightly different ids, so expect close, not equal, results. Small RNNs "
@@ -181,7 +214,7 @@ def build_report(exploration, runs, timings, title) -> Report:
 
     report.heading("6. Time")
     rows = [[step, f"{seconds:.1f} s"] for step, seconds in timings.items()]
-    for name, run in runs.items():
+    for name, run in trained.items():
         m = run.metrics
         rows.append(
             [
@@ -189,6 +222,8 @@ def build_report(exploration, runs, timings, title) -> Report:
                 f"{m['seconds_per_epoch']:.2f} s ({m['first_epoch_seconds']:.2f} s)",
             ]
         )
-    rows.append(["peak memory of the main process (data, report)", f"{peak_memory_mb():,.0f} MB"])
+    rows.append(
+        ["peak memory of the main process (data, report)", f"{runs.peak_memory_mb():,.0f} MB"]
+    )
     report.table(["step", "time"], rows)
     return report

@@ -4,7 +4,7 @@ Importing this package imports neither Keras nor JAX.
 """
 
 from .imdb import decode_review, get_word_index, load_imdb, open_imdb
-from .preprocess import length_stats, memory_table, pad_sequences, train_val_split, tutorial_split
+from .preprocess import length_stats, memory_table, pad_sequences, train_val_split
 from .raw import RawImdb
 from .tokenizer import TOKENIZER_VERSION, tokenize
 
@@ -20,5 +20,4 @@ __all__ = [
     "pad_sequences",
     "tokenize",
     "train_val_split",
-    "tutorial_split",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..errors import RnnlabError
 from . import cache, readers
 from .download import fetch
+from .encoder import TOKEN_NAMES
 from .raw import RawImdb, build_from_texts
 from .sources import (
     DIR_KIND,
@@ -80,14 +81,11 @@ def get_word_index(path=None) -> dict[str, int]:
     return raw.word_index()
 
 
-SPECIAL_TOKENS = {0: "[PAD]", 1: "[START]", 2: "[OOV]"}
-
-
 def decode_review(ids, word_index, index_from=3) -> str:
     """The words of a sequence of ids; padding, start and OOV ids shown as [PAD],
     [START], [OOV] (with Keras' defaults 0, 1, 2) and unknown ids as [?]."""
     words = {rank + index_from: word for word, rank in word_index.items()}
-    specials = {i: token for i, token in SPECIAL_TOKENS.items() if i < index_from}
+    specials = {i: token for i, token in TOKEN_NAMES.items() if i < index_from}
     return " ".join(words.get(i, specials.get(i, "[?]")) for i in map(int, ids))
 
 

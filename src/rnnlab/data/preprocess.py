@@ -20,29 +20,60 @@ def train_val_split(x, y, val_size=0.2, seed=42):
     return (x[train], y[train]), (x[val], y[val])
 
 
-def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0):
-    """Pad or truncate sequences of ints to one length, like `keras.utils.pad_sequences`.
+def pad_sequences(
+    sequences, maxlen=None, dtype="int32", padding="pre", truncating="pre", value=0.0
+):
+    """Pad or cut sequences to one length: `keras.utils.pad_sequences` without Keras.
 
-    'pre' pads or cuts at the start (the default, as in the tutorial), 'post' at
-    the end.  Without `maxlen`, the longest sequence sets the length.
+    The same contract: sequences of numbers or of equal-shaped vectors (the
+    shape of the first non-empty one), strings with `dtype=object`, 'pre' or
+    'post' padding and truncating, and the same errors; tests/test_data.py
+    checks it against Keras on Keras' own test cases and on generated ones.
     """
-    for name, side in (("padding", padding), ("truncating", truncating)):
-        if side not in ("pre", "post"):
-            raise ValueError(f"{name} must be 'pre' or 'post', got {side!r}")
-    lengths = [len(s) for s in sequences]
+    if not hasattr(sequences, "__len__"):
+        raise ValueError("`sequences` must be iterable.")
+    lengths, sample_shape = [], None
+    for sequence in sequences:
+        try:
+            lengths.append(len(sequence))
+        except TypeError as error:
+            raise ValueError(
+                f"`sequences` must be a list of iterables. Found non-iterable: {sequence}"
+            ) from error
+        if sample_shape is None and len(sequence):
+            sample_shape = np.asarray(sequence).shape[1:]
+    sample_shape = sample_shape or ()
     if maxlen is None:
-        maxlen = max(lengths, default=0)
-    out = np.full((len(lengths), maxlen), value, dtype=dtype)
-    if maxlen == 0:
-        return out
-    for row, sequence in enumerate(sequences):
+        maxlen = np.max(lengths)
+
+    is_text_dtype = np.issubdtype(dtype, np.str_) or np.issubdtype(dtype, np.bytes_)
+    if isinstance(value, str) and dtype is not object and not is_text_dtype:
+        raise ValueError(
+            f"`dtype` {dtype} is not compatible with `value`'s type: {type(value)}\n"
+            "You should set `dtype=object` for variable length strings."
+        )
+    out = np.full((len(sequences), maxlen, *sample_shape), value, dtype=dtype)
+    for position, sequence in enumerate(sequences):
         if not len(sequence):
             continue
-        kept = sequence[-maxlen:] if truncating == "pre" else sequence[:maxlen]
-        if padding == "pre":
-            out[row, maxlen - len(kept) :] = kept
+        if truncating == "pre":
+            kept = sequence[-maxlen:]
+        elif truncating == "post":
+            kept = sequence[:maxlen]
         else:
-            out[row, : len(kept)] = kept
+            raise ValueError(f'Truncating type "{truncating}" not understood')
+        kept = np.asarray(kept, dtype=dtype)
+        if kept.shape[1:] != sample_shape:
+            raise ValueError(
+                f"Shape of sample {kept.shape[1:]} of sequence at position {position} "
+                f"is different from expected shape {sample_shape}"
+            )
+        if padding == "post":
+            out[position, : len(kept)] = kept
+        elif padding == "pre":
+            out[position, -len(kept) :] = kept
+        else:
+            raise ValueError(f'Padding type "{padding}" not understood')
     return out
 
 
@@ -83,25 +114,3 @@ def memory_table(counts: dict, maxlen: int, num_words: int) -> list[dict]:
             }
         )
     return rows
-
-
-def tutorial_split(raw, num_words=500, maxlen=100, padding="pre", truncating="pre"):
-    """The tutorial's steps 1-3 on `raw`: load with `num_words`, split 80/20 with
-    random_state=42, pad to `maxlen`.  Returns a dict of arrays:
-    train_x, train_y, val_x, val_y, test_x, test_y (padded int32 ids), the
-    unpadded `train_sequences` (for the length statistics), and `loaded_x`,
-    `loaded_y`: the training set as loaded, before the split."""
-    (loaded_x, loaded_y), (x_test, y_test) = raw.load_data(num_words=num_words)
-    (x_train, y_train), (x_val, y_val) = train_val_split(loaded_x, loaded_y)
-    pad = dict(maxlen=maxlen, padding=padding, truncating=truncating)
-    return {
-        "loaded_x": loaded_x,
-        "loaded_y": loaded_y,
-        "train_sequences": x_train,
-        "train_x": pad_sequences(x_train, **pad),
-        "train_y": y_train,
-        "val_x": pad_sequences(x_val, **pad),
-        "val_y": y_val,
-        "test_x": pad_sequences(x_test, **pad),
-        "test_y": y_test,
-    }

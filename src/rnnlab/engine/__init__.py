@@ -1,1 +1,100 @@
-"""Every deviation from plain Keras that exists for speed, behind one switch."""
+"""Every deviation from plain Keras that exists for speed, behind one switch: `--engine`.
+
+- `keras`: the tutorial's own Keras layers and `fit`, nothing else.  The
+  cross-machine reference: its results depend only on Keras, JAX and the data.
+- `xla`: Keras' layers and `fit` with rnnlab's speed paths (engine/xla.py):
+  several batches per compiled call, validation in large batches, and a
+  SimpleRNN with its input projection outside the time loop.  The same
+  results as `keras` on the machine that runs them (tests/test_engine.py).
+
+Every engine builds the same models with the same weights; run folders always
+hold models that load without the engine.  What each path is worth is
+measured by bench/engine_paths.py, not written here.  Start-up savings that
+apply to every engine are in engine/startup.py.
+"""
+
+import importlib
+from dataclasses import dataclass
+
+from ..errors import RnnlabError
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    description: str  # for --help
+    layers: str  # the module whose layer classes the model builders use
+    steps_per_execution: int = 1  # batches per call of the training function
+    fuse_steps: bool = False  # run those batches in one compiled call (xla.fuse_train_steps)
+    eval_batch_size: int | None = None  # validation and test batches; None: as the tutorial
+
+    def layer_namespace(self):
+        return importlib.import_module(self.layers)
+
+    def compile_options(self) -> dict:
+        return {"steps_per_execution": self.steps_per_execution}
+
+    def prepare(self, model):
+        """Install the engine's training function on a compiled model."""
+        if self.fuse_steps:
+            from .xla import fuse_train_steps
+
+            fuse_train_steps(model)
+        return model
+
+    def validation_batch_size(self, model, batch_size: int) -> int:
+        """The engine's evaluation batch, or the training batch for a model with RNN dropout.
+
+        Keras' recurrent layers draw their dropout mask at every call, inference
+        included, and so advance their seed once per validation batch: the
+        number of validation batches decides the masks of the next epoch.
+        Validating such models in training-size batches keeps their results.
+        """
+        if self.eval_batch_size is None or draws_dropout_masks(model):
+            return batch_size
+        return self.eval_batch_size
+
+
+ENGINES = {
+    "keras": Engine(
+        "keras", "Keras' layers and fit only, the cross-machine reference", "rnnlab.layers"
+    ),
+    "xla": Engine(
+        "xla",
+        "Keras with rnnlab's speed paths, the same results on this machine",
+        "rnnlab.engine.xla",
+        steps_per_execution=32,
+        fuse_steps=True,
+        eval_batch_size=1024,
+    ),
+}
+DEFAULT = "xla"
+
+
+def get_engine(name: str) -> Engine:
+    import keras
+
+    if name not in ENGINES:
+        raise RnnlabError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    if name != "keras" and keras.backend.backend() != "jax":
+        raise RnnlabError(
+            f"the {name} engine needs Keras' JAX backend, and KERAS_BACKEND is "
+            f"{keras.backend.backend()}: unset it, or pass --engine keras"
+        )
+    return ENGINES[name]
+
+
+def draws_dropout_masks(model) -> bool:
+    import keras
+
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            layers += [layer.forward_layer, layer.backward_layer]
+        else:
+            layers.append(layer)
+    return any(
+        getattr(layer, "dropout", 0) or getattr(layer, "recurrent_dropout", 0)
+        for layer in layers
+        if isinstance(layer, keras.layers.RNN)
+    )

@@ -1,0 +1,39 @@
+"""What the benchmarks share: children that measure one configuration, and summaries."""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (Linux: ru_maxrss is in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def epoch_result(seconds: list[float]) -> dict:
+    """The first epoch (compilation included) and the median of the next ones."""
+    return {
+        "first_epoch": seconds[0],
+        "per_epoch": statistics.median(seconds[1:]),
+        "peak_mb": peak_mb(),
+    }
+
+
+def run_child(script: str, name: str, arguments: list[str], env=None) -> dict:
+    """Run `script --child NAME arguments` in a fresh Python; its last line is a JSON result."""
+    command = [sys.executable, script, "--child", name, *arguments]
+    done = subprocess.run(
+        command, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": f"exit {done.returncode}: {tail}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def spread(values: list[float]) -> str:
+    """median [min-max] of repeated measurements."""
+    return f"{statistics.median(values):.3f} [{min(values):.3f}-{max(values):.3f}]"

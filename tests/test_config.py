@@ -1,0 +1,65 @@
+"""One source for every setting: the command line's training options are TrainConfig's fields."""
+
+from dataclasses import fields
+
+import pytest
+
+from rnnlab.cli import build_parser
+from rnnlab.config import TrainConfig
+from rnnlab.errors import RnnlabError
+
+
+def train_options() -> dict:
+    """option dest -> argparse action, for `rnnlab train`."""
+    parser = build_parser()
+    (train,) = [
+        action.choices["train"] for action in parser._actions if hasattr(action, "choices")
+        if isinstance(action.choices, dict) and "train" in action.choices
+    ]  # fmt: skip
+    return {action.dest: action for action in train._actions}
+
+
+def test_every_field_is_an_option_with_its_default_and_help():
+    options = train_options()
+    for spec in fields(TrainConfig):
+        action = options[spec.name]
+        assert action.option_strings == ["--" + spec.name.replace("_", "-")]
+        assert action.default == spec.default
+        assert spec.metadata["help"] in action.help
+    assert set(options) - {spec.name for spec in fields(TrainConfig)} == {
+        "help", "out", "overwrite", "quiet",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "name, text, value",
+    [
+        ("num_words", "3", 3),
+        ("maxlen", "0", 0),
+        ("units", "-1", -1),
+        ("learning_rate", "nan", float("nan")),
+        ("learning_rate", "inf", float("inf")),
+        ("seed", "4294967296", 2**32),
+        ("patience", "-1", -1),
+        ("padding", "middle", "middle"),
+        ("model", "lstm-xl", "lstm-xl"),
+        ("engine", "turbo", "turbo"),
+    ],
+)
+def test_the_command_line_and_the_config_refuse_alike(name, text, value):
+    """A bad value gets the same message from the option parser and from TrainConfig."""
+    with pytest.raises(RnnlabError) as from_config:
+        TrainConfig(**{name: value})
+    parse = train_options()[name].type
+    with pytest.raises(Exception) as from_cli:  # argparse.ArgumentTypeError
+        parse(text)
+    assert str(from_config.value) == f"{name}: {from_cli.value}"
+
+
+def test_good_values_parse_to_what_the_config_holds():
+    options = train_options()
+    assert options["learning_rate"].type("3e-4") == 3e-4
+    assert options["seed"].type("0") == 0 and options["padding"].type("post") == "post"
+    assert TrainConfig.from_dict({"model": "gru", "seed": 7}) == TrainConfig(model="gru", seed=7)
+    with pytest.raises(RnnlabError, match="unknown settings: colour"):
+        TrainConfig.from_dict({"colour": "blue"})
