@@ -50,4 +50,4 @@ def test_compare_flags_runs_on_other_settings(two_runs, tmp_path, capsys):
 def test_compare_refuses_a_folder_that_is_not_a_run(two_runs, tmp_path, capsys):
     assert main(["compare", str(two_runs[0]), str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "not a finished run folder" in err and len(err.strip().splitlines()) == 1
+    assert "is not a run folder of rnnlab train" in err and len(err.strip().splitlines()) == 1

@@ -27,7 +27,7 @@ def test_every_field_is_an_option_with_its_default_and_help():
         assert action.default == spec.default
         assert spec.metadata["help"] in action.help
     assert set(options) - {spec.name for spec in fields(TrainConfig)} == {
-        "help", "out", "overwrite", "quiet",
+        "help", "out", "overwrite", "quiet", "resume",
     }  # fmt: skip
 
 

@@ -28,19 +28,31 @@ class Comparison:
     out: Path
 
 
+def _metric(key: str, digits: int | None = 4):
+    """A column of metrics.json, or '–' where an unfinished run has no such number."""
+
+    def get(entry):
+        value = entry.run.metrics.get(key)
+        if isinstance(value, int | float) and digits is not None:
+            return round(value, digits) if digits else round(value)
+        return "–" if value is None else value
+
+    return get
+
+
 COLUMNS = [
     ("run", lambda r: r.name),
     ("model", lambda r: r.run.config.model),
     ("engine", lambda r: r.run.config.engine),
-    ("parameters", lambda r: r.run.metrics["parameters"]),
-    ("best epoch", lambda r: r.run.metrics["best_epoch"]),
-    ("epochs run", lambda r: r.run.metrics["epochs_run"]),
-    ("best val_loss", lambda r: round(r.run.metrics["best_val_loss"], 4)),
-    ("best val_accuracy", lambda r: round(r.run.metrics["best_val_accuracy"], 4)),
-    ("test accuracy", lambda r: round(r.run.metrics["test_accuracy"], 4)),
-    ("s/epoch", lambda r: round(r.run.metrics["seconds_per_epoch"], 3)),
-    ("peak MB", lambda r: round(r.run.metrics["peak_memory_mb"])),
-    ("note", lambda r: r.note),
+    ("parameters", _metric("parameters", None)),
+    ("best epoch", _metric("best_epoch", None)),
+    ("epochs run", _metric("epochs_run", None)),
+    ("best val_loss", _metric("best_val_loss")),
+    ("best val_accuracy", _metric("best_val_accuracy")),
+    ("test accuracy", _metric("test_accuracy")),
+    ("s/epoch", _metric("seconds_per_epoch", 3)),
+    ("peak MB", _metric("peak_memory_mb", 0)),
+    ("note", lambda r: r.note if runs.is_finished(r.run.path) else f"unfinished {r.note}".strip()),
 ]
 
 
@@ -67,10 +79,10 @@ def mark_incomparable(compared: list[ComparedRun]) -> list[str]:
     return warnings
 
 
-def compare(run_dirs, out) -> Comparison:
+def compare(run_dirs, out, allow_unfinished=False) -> Comparison:
     """Write comparison.csv, comparison.md, comparison.html (images embedded),
     val_loss.png and val_accuracy.png to `out`."""
-    read = [runs.read(d) for d in run_dirs]
+    read = [runs.read(d, allow_unfinished) for d in run_dirs]
     names = [run.path.name for run in read]
     unique = len(set(names)) == len(names)  # same folder names from different parents?
     compared = [ComparedRun(run.path.name if unique else str(run.path), run) for run in read]

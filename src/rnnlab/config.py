@@ -7,7 +7,8 @@ the command line, a saved config.json or Python.  No Keras here: the command
 line reads this without paying Keras' import.
 """
 
-from dataclasses import MISSING, dataclass, field, fields
+import os
+from dataclasses import dataclass, field, fields
 
 from . import engine, tutorial
 from .errors import RnnlabError
@@ -72,7 +73,7 @@ class TrainConfig:
     num_words: int = setting(
         tutorial.NUM_WORDS,
         "keep the N most frequent words; the others become the OOV id 2",
-        whole_number(4),  # ids 0-2 are padding, start and OOV
+        whole_number(4, 2**31 - 1),  # ids 0-2 are padding, start and OOV; ids are int32
         "N",
     )
     maxlen: int = setting(
@@ -113,6 +114,31 @@ class TrainConfig:
             except ValueError as error:
                 raise RnnlabError(f"{spec.name}: {error}") from None
 
+    def memory_needed(self, reviews=50_000) -> dict[str, int]:
+        """Bytes a training with these settings needs, part by part: an estimate from
+        above (4 gates, 2 recurrent layers, weights kept 5 times over by the optimizer
+        and the checkpoints, a batch's activations 3 times for the backward pass)."""
+        width = max(self.units, self.embedding_dim)
+        recurrent = 2 * 4 * self.units * (width + self.units + 2)
+        return {
+            "the padded reviews": reviews * self.maxlen * 4,
+            "the model and its optimizer": (self.num_words * width + recurrent) * 4 * 5,
+            "a batch's activations": self.batch_size * self.maxlen * self.units * 8 * 4 * 3,
+        }
+
+    def check_memory(self) -> None:
+        """A one-line error, before any work, when these settings cannot fit in memory."""
+        parts = self.memory_needed()
+        available = available_memory()
+        if sum(parts.values()) > available:
+            largest = max(parts, key=parts.get)
+            raise RnnlabError(
+                f"these settings need about {sum(parts.values()) / 1e9:,.1f} GB ({largest}: "
+                f"{parts[largest] / 1e9:,.1f} GB), more than the {available / 1e9:,.1f} GB this "
+                "machine has free: choose a smaller --maxlen, --units, --num-words or "
+                "--batch-size"
+            )
+
     @property
     def shape(self) -> tutorial.ModelShape:
         return tutorial.ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
@@ -127,5 +153,13 @@ class TrainConfig:
         return cls(**settings)
 
 
-def defaults() -> dict:
-    return {spec.name: spec.default for spec in fields(TrainConfig) if spec.default is not MISSING}
+def available_memory() -> int:
+    """Bytes of memory this machine has free (Linux: MemAvailable), else all of it."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

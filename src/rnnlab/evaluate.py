@@ -16,9 +16,9 @@ class Evaluation:
     same_data_as_training: bool
 
 
-def evaluate(run_dir, data=None) -> Evaluation:
+def evaluate(run_dir, data=None, allow_unfinished=False) -> Evaluation:
     """Test loss and accuracy of a saved run's best model."""
-    model = runs.load_model(run_dir)
+    model = runs.load_model(run_dir, allow_unfinished)
     config, trained_on = runs.read_config(run_dir)
     raw = open_imdb(data if data is not None else trained_on["path"])
     split = tutorial.load_and_split(

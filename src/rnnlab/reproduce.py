@@ -54,7 +54,11 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", overwrite=False, v
     cores (the models are independent; each process gives the same results as
     `rnnlab train`).
     """
-    out = runs.prepare(Path(out), overwrite)
+    with runs.claim(Path(out), overwrite):
+        return _reproduce(Path(out), chapter, data, overwrite, verbose, log, settings)
+
+
+def _reproduce(out, chapter, data, overwrite, verbose, log, settings) -> Reproduction:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     raw = open_imdb(data)  # tokenized and cached (when new) before the trainings read it

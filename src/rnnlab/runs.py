@@ -9,9 +9,12 @@ imported only to load a model, so that `rnnlab compare` starts at once.
 """
 
 import csv
+import fcntl
 import io
 import json
+import os
 import resource
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +32,10 @@ BEST_MODEL = "best.keras"
 CURVES = "curves.png"
 METRICS = "metrics.json"
 PREPROCESSING = "preprocessing.json"
-RUN_FILES = (CONFIG, SUMMARY, HISTORY, BEST_MODEL, CURVES, METRICS, PREPROCESSING)
+FINISHED = "finished"  # written last: the run completed
+RUN_FILES = (CONFIG, SUMMARY, HISTORY, BEST_MODEL, CURVES, METRICS, PREPROCESSING, FINISHED)
+LOCK = ".rnnlab.lock"  # held (flock) by the process writing the run
+STATE = ".resume.npz"  # what --resume needs (checkpoints.py); removed when the run finishes
 PREPROCESSING_FORMAT = 1
 
 
@@ -46,36 +52,76 @@ class Run:
     model: object = None  # the keras.Model with the best weights, when trained in this process
 
 
-def prepare(out: Path, overwrite: bool) -> Path:
-    """An empty folder for a new run (a used one only with `overwrite`)."""
+@contextmanager
+def claim(out: Path, overwrite=False, resume=False):
+    """Hold the run folder `out` for this process, for the life of the block.
+
+    An OS lock (flock) on a file in the folder: a second writer gets a one-line
+    error instead of mixing its files with the first's, and the kernel
+    releases the lock when the process ends, however it ends, so a run killed
+    with -9 never blocks `--resume`.  The folder is then empty (a used one is
+    emptied only with `overwrite`), or, with `resume`, an unfinished run.
+    """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise RnnlabError(f"--out {out} is a file; give a folder")
-    if out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise RnnlabError(
-                f"run folder {out} is not empty; choose another --out or pass --overwrite"
-            )
-        for name in RUN_FILES:
-            (out / name).unlink(missing_ok=True)
+    if resume:
+        check(out, needs=(CONFIG,), allow_unfinished=True)
+        if is_finished(out):
+            raise RnnlabError(f"{out} is a finished run; there is nothing to resume")
     out.mkdir(parents=True, exist_ok=True)
-    return out
+    lock = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RnnlabError(
+                f"run folder {out} is in use by another rnnlab process; wait for it to finish, "
+                "or choose another --out"
+            ) from None
+        used = [p for p in out.iterdir() if p.name != LOCK]
+        if used and not resume:
+            if not overwrite:
+                raise RnnlabError(
+                    f"run folder {out} is not empty; choose another --out or pass --overwrite"
+                )
+            for name in (*RUN_FILES, STATE):
+                (out / name).unlink(missing_ok=True)
+        yield out
+    finally:
+        os.close(lock)  # closing releases the lock
+
+
+def is_finished(run_dir) -> bool:
+    return (Path(run_dir) / FINISHED).is_file()
+
+
+def mark_finished(out: Path) -> None:
+    """The last step of a run: the finished marker, and the resume state is no longer needed."""
+    write_text(out / FINISHED, datetime.now().isoformat(timespec="seconds") + "\n")
+    (out / STATE).unlink(missing_ok=True)
 
 
 def default_dir(model: str) -> Path:
     return Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
-def check(run_dir, needs=(CONFIG, METRICS, HISTORY)) -> Path:
-    """`run_dir` as a Path if it is a finished run folder holding `needs`, else a one-line error."""
+def check(run_dir, needs=(CONFIG, HISTORY), allow_unfinished=False) -> Path:
+    """`run_dir` as a Path if it is a run folder holding `needs` and finished (or
+    `allow_unfinished`), else a one-line error."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RnnlabError(f"{run_dir} is not a folder; give a run folder written by rnnlab train")
+    if not (run_dir / CONFIG).is_file():
+        raise RnnlabError(f"{run_dir} is not a run folder of rnnlab train (no {CONFIG})")
+    if not allow_unfinished and not is_finished(run_dir):
+        raise RnnlabError(
+            f"{run_dir} is an unfinished run (interrupted, or still training): resume it with "
+            f"rnnlab train --resume {run_dir}, or pass --allow-unfinished to use it as it is"
+        )
     missing = [name for name in needs if not (run_dir / name).is_file()]
     if missing:
-        raise RnnlabError(
-            f"{run_dir} is not a finished run folder of rnnlab train (no {', '.join(missing)})"
-        )
+        raise RnnlabError(f"{run_dir} has no {', '.join(missing)}: not a complete run folder")
     return run_dir
 
 
@@ -137,32 +183,72 @@ def peak_memory_mb() -> float:
 # --- reading ---------------------------------------------------------------------------
 
 
-def read(run_dir) -> Run:
-    run_dir = check(run_dir, needs=(CONFIG, METRICS, HISTORY, SUMMARY))
+def read(run_dir, allow_unfinished=False) -> Run:
+    """A run folder's files; an unfinished run (if allowed) has the metrics its history gives."""
+    run_dir = check(run_dir, (CONFIG, HISTORY, SUMMARY), allow_unfinished)
     config, data = read_config(run_dir)
-    try:
-        metrics = json.loads((run_dir / METRICS).read_text(encoding="utf-8"))
-        history = read_history(run_dir / HISTORY)
-    except (ValueError, KeyError) as error:
-        raise RnnlabError(f"{run_dir}: {METRICS} or {HISTORY} is unreadable ({error})") from None
+    history = read_history(run_dir / HISTORY)
+    if (run_dir / METRICS).is_file():
+        metrics = _read_json(run_dir / METRICS)
+    else:
+        metrics = {"model": config.model, **history_metrics(history, config.epochs)}
     summary = (run_dir / SUMMARY).read_text(encoding="utf-8").rstrip("\n")
     return Run(run_dir, config, data, metrics, history, summary)
+
+
+def history_metrics(history: dict, max_epochs: int) -> dict:
+    """What the history says: epochs, the best epoch by val_loss, and its numbers."""
+    losses = history["val_loss"]
+    best = min(range(len(losses)), key=losses.__getitem__)
+    return {
+        "epochs_run": len(losses),
+        "stopped_early": len(losses) < max_epochs,
+        "best_epoch": best + 1,
+        "best_val_loss": losses[best],
+        "best_val_accuracy": history["val_accuracy"][best],
+        "train_loss_at_best": history["loss"][best],
+        "train_accuracy_at_best": history["accuracy"][best],
+    }
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RnnlabError(f"{path} is damaged ({error}); train the run again") from None
+    if not isinstance(record, dict):
+        raise RnnlabError(f"{path} is damaged (not a JSON object); train the run again")
+    return record
 
 
 def read_config(run_dir) -> tuple[TrainConfig, dict]:
     """(the settings, the data record) of config.json."""
     path = Path(run_dir) / CONFIG
+    record = _read_json(path)
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        return TrainConfig.from_dict(record["settings"]), record["data"]
-    except (ValueError, KeyError, TypeError, RnnlabError) as error:
-        raise RnnlabError(f"{path} is unreadable ({error})") from None
+        data = record["data"]
+        if not isinstance(data, dict) or not isinstance(data.get("content_hash"), str):
+            raise TypeError("no data record")
+        return TrainConfig.from_dict(record["settings"]), data
+    except (KeyError, TypeError, AttributeError, RnnlabError) as error:
+        raise RnnlabError(f"{path} is damaged ({error}); train the run again") from None
+
+
+HISTORY_COLUMNS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
 
 def read_history(path: Path) -> dict[str, list[float]]:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+    """history.csv as {column: values}; a damaged file is a one-line error."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        history = {key: [float(row[key]) for row in rows] for key in rows[0]} if rows else {}
+    except (ValueError, TypeError, UnicodeDecodeError, csv.Error) as error:
+        raise RnnlabError(f"{path} is damaged ({error}); train the run again") from None
+    missing = [c for c in HISTORY_COLUMNS if c not in history]
+    if missing:
+        raise RnnlabError(f"{path} is damaged (no {', '.join(missing)} column); train again")
+    return history
 
 
 def read_encoder(run_dir) -> TextEncoder:
@@ -200,9 +286,9 @@ def read_encoder(run_dir) -> TextEncoder:
         raise RnnlabError(f"{path} is unreadable ({type(error).__name__}: {error})") from None
 
 
-def load_model(run_dir):
+def load_model(run_dir, allow_unfinished=False):
     """The best model of a run folder (Keras), or a one-line error."""
-    run_dir = check(run_dir, needs=(CONFIG, BEST_MODEL))
+    run_dir = check(run_dir, (CONFIG, BEST_MODEL), allow_unfinished)
     import keras
 
     from . import layers  # noqa: F401  registers rnnlab's layers for loading

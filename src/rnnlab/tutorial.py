@@ -183,20 +183,28 @@ def compile_model(model, learning_rate=LEARNING_RATE, **options):
     return model
 
 
-def fit(model, split, checkpoint, batch_size=BATCH_SIZE, epochs=EPOCHS, patience=PATIENCE,
-        callbacks=(), verbose=2, **options):  # fmt: skip
-    """`checkpoint`: the book's keras.callbacks.ModelCheckpoint(path, save_best_only=True),
-    or rnnlab's, which writes atomically (train.py)."""
+def checkpoint(path):
+    """Keep the model of the epoch with the lowest validation loss in `path`."""
     import keras
 
-    early_stopping = keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+    return keras.callbacks.ModelCheckpoint(path, save_best_only=True)
+
+
+def early_stopping(patience=PATIENCE):
+    """Stop after `patience` epochs without a lower validation loss; restore the best weights."""
+    import keras
+
+    return keras.callbacks.EarlyStopping(patience=patience, restore_best_weights=True)
+
+
+def fit(model, split, callbacks, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=2, **options):
     return model.fit(
         split.train_x,
         split.train_y,
         batch_size=batch_size,
         epochs=epochs,
         validation_data=(split.val_x, split.val_y),
-        callbacks=[checkpoint, early_stopping, *callbacks],
+        callbacks=callbacks,
         verbose=verbose,
         **options,
     )
@@ -211,13 +219,18 @@ def evaluate_test(model, split, batch_size=BATCH_SIZE) -> tuple[float, float]:
     return float(loss), float(accuracy)
 
 
-def run(hidden_layers, source=None, checkpoint_path="best-model.keras", seed=42, **settings):
+def run(hidden_layers, source=None, checkpoint_path="best-model.keras", seed=42, patience=PATIENCE,
+        **settings):  # fmt: skip
     """The whole recipe as the book runs it, on plain Keras: the history and the test result."""
     import keras
 
     split = load_and_split(source)
     keras.utils.set_random_seed(seed)
     model = compile_model(build_model(hidden_layers))
-    checkpoint = keras.callbacks.ModelCheckpoint(checkpoint_path, save_best_only=True)
-    history = fit(model, split, checkpoint, **settings)
+    callbacks = [
+        checkpoint(checkpoint_path),
+        early_stopping(patience),
+        *settings.pop("callbacks", []),
+    ]
+    history = fit(model, split, callbacks, **settings)
     return history, evaluate_test(model, split)

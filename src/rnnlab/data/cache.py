@@ -7,10 +7,13 @@ version, so editing the tokenizer or the data never reuses a stale entry.
 """
 
 import os
+import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import RnnlabError
 from ..files import atomic_write
 from .raw import Ragged, RawImdb
 from .tokenizer import TOKENIZER_VERSION
@@ -23,7 +26,10 @@ def home() -> Path:
     """The rnnlab cache folder: $RNNLAB_HOME, else the user cache dir."""
     configured = os.environ.get("RNNLAB_HOME", "").strip()
     if configured:
-        return Path(configured).expanduser()
+        folder = Path(configured).expanduser()
+        if folder.exists() and not folder.is_dir():
+            raise RnnlabError(f"RNNLAB_HOME={configured} is a file; point it at a folder")
+        return folder
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("rnnlab"))
@@ -53,13 +59,16 @@ def save(raw: RawImdb, path: Path) -> None:
 
 
 def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
-    """The cached entry, or None when it is missing or unreadable."""
+    """The cached entry, or None when it is missing.  A damaged entry (truncated,
+    or arrays that do not fit together) is deleted, with a line saying so."""
+    if not path.exists():
+        return None
     try:
         with np.load(path, allow_pickle=False) as f:
             words = (
                 f["words_utf8"].tobytes().decode("utf-8").split("\n") if f["has_words"] else None
             )
-            return RawImdb(
+            raw = RawImdb(
                 Ragged(f["x_train_values"], f["x_train_lengths"]),
                 f["y_train"],
                 Ragged(f["x_test_values"], f["x_test_lengths"]),
@@ -69,5 +78,32 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
                 content_hash=content_hash,
                 from_cache=True,
             )
-    except (OSError, ValueError, KeyError):
+        check(raw)
+        return raw
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        EOFError,
+        zipfile.BadZipFile,
+        UnicodeDecodeError,
+    ) as error:
+        print(
+            f"rnnlab: the cache entry {path} is damaged ({error}); rebuilding it", file=sys.stderr
+        )
+        path.unlink(missing_ok=True)
         return None
+
+
+def check(raw: RawImdb) -> None:
+    """ValueError unless the arrays fit together: lengths and values, labels, ranks."""
+    for x, y in ((raw.x_train, raw.y_train), (raw.x_test, raw.y_test)):
+        if x.values.dtype.kind != "i" or x.lengths.dtype.kind != "i" or (x.lengths < 0).any():
+            raise ValueError("sequences of the wrong type")
+        if int(x.lengths.sum()) != len(x.values) or len(y) != len(x):
+            raise ValueError("lengths that do not fit the ids or the labels")
+        if not set(np.unique(y).tolist()) <= {0, 1}:
+            raise ValueError("labels other than 0 and 1")
+        highest = len(raw.words) if raw.words is not None else np.iinfo(np.int32).max
+        if len(x.values) and (x.values.min() < 1 or x.values.max() > highest):
+            raise ValueError("word ranks outside the vocabulary")

@@ -11,7 +11,8 @@ from pathlib import Path
 from ..errors import RnnlabError
 from .sources import Remote
 
-TIMEOUT_S = 60
+# Seconds to connect, and to wait for the next bytes: a stalled server fails in seconds.
+TIMEOUT_S = (10, 20)
 
 
 def fetch(remote: Remote, folder: Path) -> Path:

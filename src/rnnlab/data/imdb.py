@@ -33,7 +33,7 @@ def open_imdb(path=None) -> RawImdb:
     content_hash = _content_hash(kind, local)
     description = f"{local} ({kind})"
     entry = cache.entry_path(kind, content_hash)
-    raw = cache.load(entry, description, content_hash) if entry.exists() else None
+    raw = cache.load(entry, description, content_hash)
     if raw is None:
         raw = _read(kind, local)
         raw.source, raw.content_hash = description, content_hash
@@ -120,9 +120,14 @@ def _keras_words(path: Path) -> list[str] | None:
         return None
     try:
         index = json.loads(path.read_text(encoding="utf-8"))
-        words = [""] * max(index.values())
+        ranks = sorted(index.values())
+        # Keras' word index ranks its words 1..N: anything else would make no word list
+        # (and {"the": 300000000} would ask for gigabytes).
+        if ranks != list(range(1, len(ranks) + 1)):
+            raise ValueError("its ranks are not 1, 2, ... one per word")
+        words = [""] * len(ranks)
         for word, rank in index.items():
             words[rank - 1] = word
-    except (ValueError, TypeError, AttributeError, IndexError) as error:
+    except (ValueError, TypeError, AttributeError, UnicodeDecodeError) as error:
         raise RnnlabError(f"{path}: not a valid Keras word index ({error})") from None
     return words

@@ -11,22 +11,26 @@
 Each returns texts or ranks for `raw.RawImdb`; problems raise `RnnlabError`.
 """
 
-import gzip
 import io
+import lzma
 import pickle
 import re
 import tarfile
 import zipfile
 import zlib
 from itertools import chain
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import RnnlabError
+from .inflate import Inflated
 from .raw import Ragged
 
 # --- Keras npz -----------------------------------------------------------------
+
+MAX_RANK = 2**31 - 2**16  # room for any index_from before int32 ends
+MIN_TRAIN_REVIEWS = 2  # the 80/20 split needs one review on each side
 
 _NUMPY_ARRAY_GLOBALS = frozenset(
     {
@@ -79,12 +83,23 @@ def _as_ragged(array, member: str, path: Path) -> Ragged:
     flat = np.array(list(chain.from_iterable(array)))
     if flat.size and (flat.dtype.kind != "i" or flat.min() < 1):
         raise bad
+    if flat.size and flat.max() > MAX_RANK:
+        raise RnnlabError(
+            f"{path}: {member} has word ids up to {flat.max():,}; ids must stay below "
+            f"{MAX_RANK:,} (they are int32 once shifted by index_from): not Keras' IMDB data"
+        )
     return Ragged(flat.astype(np.int32), np.array([len(r) for r in array], dtype=np.int64))
 
 
 def _as_labels(array, member: str, path: Path, n: int) -> np.ndarray:
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "iub" or array.shape != (n,):
         raise RnnlabError(f"{path}: {member} must hold {n} integer labels, one per review")
+    found = set(np.unique(array).tolist())
+    if not found <= {0, 1}:
+        raise RnnlabError(
+            f"{path}: {member} holds labels {sorted(found)[:5]}; IMDB's are 0 (negative) and "
+            "1 (positive)"
+        )
     return array
 
 
@@ -110,7 +125,16 @@ def read_keras_npz(path: Path):
     x_test = _as_ragged(arrays["x_test"], "x_test", path)
     y_train = _as_labels(arrays["y_train"], "y_train", path, len(x_train))
     y_test = _as_labels(arrays["y_test"], "y_test", path, len(x_test))
+    check_sizes(len(x_train), len(x_test), path)
     return x_train, y_train, x_test, y_test
+
+
+def check_sizes(n_train: int, n_test: int, where) -> None:
+    if n_train < MIN_TRAIN_REVIEWS or n_test < 1:
+        raise RnnlabError(
+            f"{where} has {n_train} training and {n_test} test reviews: too few to split "
+            f"(at least {MIN_TRAIN_REVIEWS} training reviews and 1 test review are needed)"
+        )
 
 
 # --- aclImdb: tarball and folder -------------------------------------------------
@@ -126,9 +150,18 @@ def _decode(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _check_member(member: tarfile.TarInfo, path: Path) -> None:
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or ".." in name.parts:
+def _check_member(member: tarfile.TarInfo, path: Path, count: int) -> None:
+    if count >= MAX_MEMBERS or member.offset_data + member.size > MAX_INFLATED:
+        raise RnnlabError(
+            f"{path}: the archive holds more than {MAX_MEMBERS:,} files or "
+            f"{MAX_INFLATED >> 30} GB, far more than IMDB; it is not an IMDB archive"
+        )
+    if member.size > MAX_REVIEW and _REVIEW.search(member.name):
+        raise RnnlabError(
+            f"{path}: {member.name} is {member.size:,} bytes, not a review (IMDB's longest is "
+            "14 KB); it is not an IMDB archive"
+        )
+    if member.name.startswith("/") or ".." in member.name.split("/"):
         raise RnnlabError(
             f"{path}: archive member {member.name!r} points outside the archive; "
             "refusing to read a tampered archive"
@@ -160,24 +193,31 @@ def _collect(reviews: dict, where: str):
     return out["train"][0], out["train"][1], out["test"][0], out["test"][1]
 
 
+# Bounds that the official archive (about 490 MB inflated, 100,000 files, the longest
+# review 14 KB) stays far below, and that keep memory and time bounded for any file.
+MAX_INFLATED = 4 << 30
+MAX_MEMBERS = 1_000_000
+MAX_REVIEW = 1 << 20
+
+
 def read_aclimdb_tar(path: Path):
-    """(train_texts, train_labels, test_texts, test_labels) from an aclImdb tarball."""
+    """(train_texts, train_labels, test_texts, test_labels) from an aclImdb tarball,
+    streamed: nothing is extracted, memory holds the review texts only."""
     reviews: dict = {}
     try:
-        data = Path(path).read_bytes()
-        if data[:2] == b"\x1f\x8b":
-            # Inflating in one call and reading the tar from memory is faster
-            # than tarfile's own gzip stream (5.1 s -> 3.7-4.2 s for IMDB).
-            data = gzip.decompress(data)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
-            for member in archive:
-                _check_member(member, path)
-                match = _REVIEW.search(member.name)
-                if match and member.isfile():
-                    split, label, review_id = match.groups()
-                    data = archive.extractfile(member).read()
-                    reviews.setdefault((split, label), []).append((int(review_id), _decode(data)))
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
+        with open(path, "rb") as compressed:
+            gzipped = compressed.read(2) == b"\x1f\x8b"
+            compressed.seek(0)
+            stream = Inflated(compressed, MAX_INFLATED, str(path)) if gzipped else compressed
+            with tarfile.open(fileobj=stream, mode="r:" if gzipped else "r|*") as archive:
+                for count, member in enumerate(archive):
+                    _check_member(member, path, count)
+                    match = _REVIEW.search(member.name)
+                    if match and member.isfile():
+                        split, label, review_id = match.groups()
+                        text = _decode(archive.extractfile(member).read())
+                        reviews.setdefault((split, label), []).append((int(review_id), text))
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError) as error:
         raise RnnlabError(
             f"{path}: archive is truncated or corrupt ({error}); download it again"
         ) from None
@@ -205,6 +245,11 @@ def read_aclimdb_dir(root: Path):
     """(train_texts, train_labels, test_texts, test_labels) from an aclImdb folder."""
     reviews: dict = {}
     for file in review_files(root):
+        if not file.is_file() or file.stat().st_size > MAX_REVIEW:
+            raise RnnlabError(
+                f"{file} is not a review file (a folder, a broken link, or over 1 MB); an "
+                "aclImdb folder holds only reviews there: move it away"
+            )
         match = _REVIEW.search("aclImdb/" + file.relative_to(root).as_posix())
         if match:
             split, label, review_id = match.groups()

@@ -7,6 +7,7 @@ neither, the Keras npz is downloaded into the cache.
 """
 
 import os
+import stat
 import tarfile
 import zipfile
 from dataclasses import dataclass
@@ -75,6 +76,11 @@ def classify(path: Path) -> tuple[str, Path]:
                 "layout aclImdb/{train,test}/{pos,neg}/*.txt"
             )
         return DIR_KIND, root
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise RnnlabError(
+            f"{path} is not a regular file (a device, a pipe or a socket): give an imdb.npz, "
+            "an aclImdb .tar.gz or an aclImdb folder"
+        )
     if zipfile.is_zipfile(path):
         return KERAS_KIND, path
     if _looks_like_tar(path):

@@ -1,0 +1,132 @@
+"""What each `rnnlab` command does: call the library, print the result."""
+
+import io
+import sys
+from dataclasses import fields
+
+from ..config import TrainConfig
+from ..errors import RnnlabError
+from .options import config_from
+
+
+def run_predict(args) -> None:
+    from ..predict import format_explanation, load, predict_stream, read_reviews, write_rows
+
+    if bool(args.texts) == bool(args.file):
+        raise RnnlabError("give reviews as arguments or with --file PATH (one of the two)")
+    if args.explain and (args.file or len(args.texts) != 1):
+        raise RnnlabError("--explain takes exactly one review, as an argument")
+    predictor = load(args.run_dir, args.allow_unfinished)
+    if args.explain:
+        text = args.texts[0]
+        print(format_explanation(text, predictor.explain(text), args.threshold))
+        return
+    reviews = (
+        read_reviews(args.file, args.input_format, args.text_field) if args.file else args.texts
+    )
+    rows = predict_stream(predictor, reviews, args.threshold)
+    if args.output:
+        from ..files import atomic_write
+
+        def write(binary):
+            stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+            count = write_rows(rows, stream, args.format)
+            stream.flush()
+            stream.detach()
+            print(f"{count:,} predictions written to {args.output}", file=sys.stderr)
+
+        atomic_write(args.output, write)
+    else:
+        write_rows(rows, sys.stdout, args.format)
+
+
+def run_compare(args) -> None:
+    from ..compare import compare
+
+    result = compare(args.run_dirs, args.out, args.allow_unfinished)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    widths = [
+        max(len(str(cell)) for cell in column)
+        for column in zip(result.headers, *result.rows, strict=True)
+    ]
+    for row in [result.headers, *result.rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    print(f"written to {result.out}: comparison.md, comparison.csv, val_loss.png, val_accuracy.png")
+
+
+def run_reproduce(args) -> None:
+    from ..reproduce import reproduce, results_table
+
+    result = reproduce(
+        args.data,
+        args.out,
+        args.chapter,
+        overwrite=args.overwrite,
+        verbose=0 if args.quiet else 2,
+        epochs=args.epochs,
+        engine=args.engine,
+    )
+    headers, rows = results_table(result.runs)
+    print()
+    print(" | ".join(headers))
+    for row in rows:
+        print(" | ".join(map(str, row)))
+    for step, seconds in result.timings.items():
+        print(f"{step}: {seconds:.1f} s")
+    print("report: " + ", ".join(map(str, result.report)))
+
+
+def run_train(args) -> None:
+    from ..train import resume, train
+
+    verbose = 0 if args.quiet else 2
+    if args.resume:
+        given = [f"--{s.name.replace('_', '-')}" for s in fields(TrainConfig)
+                 if getattr(args, s.name) != s.default]  # fmt: skip
+        if given or args.out or args.overwrite:
+            raise RnnlabError(
+                "--resume takes every setting from the run folder's config.json; drop "
+                + ", ".join(given + ["--out"] * bool(args.out) + ["--overwrite"] * args.overwrite)
+            )
+        result = resume(args.resume, verbose)
+    else:
+        result = train(config_from(args), args.out, args.overwrite, verbose)
+    print()
+    print(result.summary)
+    print()
+    print(format_metrics(result.metrics))
+    print(f"run folder: {result.path}")
+
+
+def format_metrics(m: dict) -> str:
+    stop = "early stopping" if m["stopped_early"] else "epoch limit"
+    return "\n".join(
+        [
+            f"{m['model']}: {m['parameters']:,} parameters, {m['epochs_run']} epochs ({stop}), "
+            f"best epoch {m['best_epoch']}",
+            f"  best val_loss {m['best_val_loss']:.4f}   val_accuracy {m['best_val_accuracy']:.4f}",
+            f"  test loss     {m['test_loss']:.4f}   test accuracy {m['test_accuracy']:.4f}",
+            f"  {m['seconds_per_epoch']:.2f} s/epoch (first epoch {m['first_epoch_seconds']:.2f} s,"
+            f" compilation included), peak memory {m['peak_memory_mb']:,.0f} MB",
+        ]
+    )
+
+
+def run_evaluate(args) -> None:
+    from ..evaluate import evaluate
+
+    result = evaluate(args.run_dir, args.data, args.allow_unfinished)
+    print(f"data: {result.data}")
+    if not result.same_data_as_training:
+        print("warning: this is not the data the model was trained on")
+    print(
+        f"test loss {result.test_loss:.4f}   test accuracy {result.test_accuracy:.4f}   "
+        f"({result.test_reviews:,} reviews)"
+    )
+
+
+def run_data(args) -> None:
+    from ..explore import explore, format_exploration
+
+    print(format_exploration(explore(args.data, args.num_words, args.maxlen, args.out)))

@@ -1,0 +1,148 @@
+"""The `rnnlab` command line: one flat parser per command whose options map onto the
+function it calls (commands.py); the training options come from TrainConfig's fields."""
+
+from .. import __version__
+from . import commands
+from .options import Parser, add_allow_unfinished, add_config_options, probability
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="rnnlab",
+        description="Recurrent neural networks on IMDB reviews: the Keras tutorial "
+        "(혼공머신 9-2/9-3), reproduced and explained.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    subcommands.required = True
+
+    data = subcommands.add_parser(
+        "data",
+        help="load IMDB and print the tutorial's data exploration",
+        description="Load IMDB like keras.datasets.imdb.load_data, split 80/20, pad, and print "
+        "what the tutorial prints: sizes, a review as ids and words, length statistics, a "
+        "padded example, the memory cost of one-hot input. Writes the length histogram.",
+    )
+    add_config_options(data, ("data", "num_words", "maxlen"))
+    data.add_argument("--out", metavar="DIR", default="runs/data", help="output folder")
+    data.set_defaults(run=commands.run_data)
+
+    train = subcommands.add_parser(
+        "train",
+        help="train one model with the tutorial's recipe into a run folder",
+        description="Train a model with the tutorial's recipe (tutorial.py: RMSprop, binary "
+        "cross-entropy, early stopping restoring the best weights) and write config.json, "
+        "summary.txt, history.csv, best.keras, curves.png, metrics.json and "
+        "preprocessing.json to the run folder.",
+    )
+    add_config_options(train)
+    train.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<time>)")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue an interrupted run from its last complete epoch, with its own settings "
+        "(give no other training option); it ends as the uninterrupted run would",
+    )
+    train.set_defaults(run=commands.run_train)
+
+    evaluate = subcommands.add_parser(
+        "evaluate",
+        help="test loss and accuracy of a saved run",
+        description="Load RUN_DIR/best.keras and evaluate it on the test split of the data it "
+        "was trained on (or --data).",
+    )
+    evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
+    evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
+    add_allow_unfinished(evaluate)
+    evaluate.set_defaults(run=commands.run_evaluate)
+
+    reproduce = subcommands.add_parser(
+        "reproduce",
+        help="run the whole tutorial (chapter 9-2, 9-3 or both) and write a report",
+        description="The tutorial in order: data exploration, then each model of the chapter "
+        "trained and tested (9-2: model A, one-hot SimpleRNN, and model B, Embedding + "
+        "SimpleRNN; 9-3: lstm, lstm-dropout, lstm-stacked, gru); writes report.md and a "
+        "self-contained report.html with every table and picture.",
+    )
+    reproduce.add_argument(
+        "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
+    )
+    add_config_options(reproduce, ("data", "epochs", "engine"))
+    reproduce.add_argument(
+        "--out",
+        metavar="DIR",
+        default="runs/reproduce",
+        help="output folder (default: %(default)s)",
+    )
+    reproduce.add_argument("--overwrite", action="store_true", help="replace an existing folder")
+    reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    reproduce.set_defaults(run=commands.run_reproduce)
+
+    compare = subcommands.add_parser(
+        "compare",
+        help="compare run folders: a table and overlaid validation curves",
+        description="Write comparison.csv, .md and .html (model, parameters, best epoch, "
+        "val loss/accuracy, test accuracy, s/epoch, peak memory) and val_loss.png and "
+        "val_accuracy.png with every run's curve. Runs trained on different data, num_words "
+        "or maxlen are flagged.",
+    )
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders")
+    compare.add_argument(
+        "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
+    )
+    add_allow_unfinished(compare)
+    compare.set_defaults(run=commands.run_compare)
+
+    predict = subcommands.add_parser(
+        "predict",
+        help="probability that new reviews are positive, with a trained run",
+        description="Turn raw reviews into the model's input exactly as in training (the run "
+        "folder carries the tokenizer settings and vocabulary) and print P(positive), the label "
+        "and the number of words outside the model's vocabulary.",
+    )
+    predict.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
+    predict.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to classify")
+    predict.add_argument(
+        "--file",
+        metavar="PATH",
+        help="reviews from a file: .txt (one per line), .csv or .jsonl (a 'text' column or "
+        "field), or - for standard input (one per line)",
+    )
+    predict.add_argument(
+        "--input-format",
+        choices=("txt", "csv", "jsonl"),
+        help="format of --file when its name does not tell",
+    )
+    predict.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="column or field holding the review (default: text)",
+    )
+    predict.add_argument(
+        "--threshold",
+        type=probability,
+        default=0.5,
+        metavar="P",
+        help="label positive when P(positive) >= P (default: 0.5)",
+    )
+    predict.add_argument(
+        "--format",
+        choices=("table", "csv", "jsonl"),
+        default="table",
+        help="output format (default: table)",
+    )
+    predict.add_argument(
+        "--output", metavar="PATH", help="write there (atomically) instead of standard output"
+    )
+    predict.add_argument(
+        "--explain",
+        action="store_true",
+        help="for one review: the tokens the model read and P(positive) after "
+        "each, so you see which words moved it",
+    )
+    add_allow_unfinished(predict)
+    predict.set_defaults(run=commands.run_predict)
+    return parser
