@@ -14,6 +14,8 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # before anything imports Keras
 import pytest  # noqa: E402
 from helpers import aclimdb_files, write_tarball  # noqa: E402
 
+pytest_plugins = ["postgres"]  # a throwaway PostgreSQL cluster, for the sweep tests
+
 REAL_DATA = os.environ.get("RNNLAB_DATA", "").strip() or None
 
 

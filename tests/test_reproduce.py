@@ -6,9 +6,6 @@ import pytest
 from helpers import markdown_tables
 
 from rnnlab.cli import main
-from rnnlab.config import TrainConfig
-from rnnlab.errors import RnnlabError
-from rnnlab.reproduce import train_in_subprocess
 
 
 def results_table(markdown: str) -> list[dict]:
@@ -52,9 +49,30 @@ def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
 def test_reproduce_refuses_a_used_folder(tiny_tarball, tmp_path, capsys):
     (tmp_path / "used").mkdir()
     (tmp_path / "used" / "notes.txt").write_text("mine")
-    assert main(["reproduce", "--data", str(tiny_tarball), "--out", str(tmp_path / "used")]) == 2
-    assert "not empty" in capsys.readouterr().err
+    argv = ["reproduce", "--data", str(tiny_tarball), "--out", str(tmp_path / "used")]
+    assert main(argv) == 2
+    assert "is not a sweep folder" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 2  # --overwrite removes only what reproduce wrote
     assert (tmp_path / "used" / "notes.txt").read_text() == "mine"
+
+
+def test_more_seeds_reuse_the_story_and_add_statistics(tiny_tarball, tmp_path, capsys):
+    out = tmp_path / "repro"
+    argv = ["reproduce", "--data", str(tiny_tarball), "--epochs", "2", "--out", str(out)]
+    assert main(argv) == 0
+    story = sorted(out.glob("trials/*"))
+    before = {p: (p / "history.csv").stat().st_mtime_ns for p in story}
+    capsys.readouterr()
+    assert main([*argv, "--seeds", "2"]) == 0
+    assert "finished runs with the same settings are reused" in capsys.readouterr().out
+    assert {p: (p / "history.csv").stat().st_mtime_ns for p in story} == before  # not retrained
+    assert len(list(out.glob("trials/*/finished"))) == 4
+    markdown = (out / "report.md").read_text()
+    assert "7. Over 2 seeds" in markdown
+    (models,) = [t for t in markdown_tables(markdown) if t[0][:2] == ["model", "n"]]
+    assert [row[:2] for row in models[1:]] == [
+        ["simplernn-onehot", "2"], ["simplernn-embedding", "2"], ["bow-logreg (baseline)", "1"],
+    ]  # fmt: skip
 
 
 @pytest.mark.slow
@@ -77,14 +95,7 @@ def test_reproduce_chapter_9_3(tiny_tarball, tmp_path):
     assert "chapter 9-3" in markdown
     results = results_table(markdown)
     assert [row["model"] for row in results] == ["lstm", "lstm-dropout", "lstm-stacked", "gru"]
-    assert all((out / row["model"] / "best.keras").is_file() for row in results)
+    for row in results:
+        assert (out / "trials" / f"{row['model']}-seed42-epochs1" / "best.keras").is_file()
     assert results[2]["book: test accuracy"] == "0.7975–0.8019"
     assert "4 × (16×8 + 8×8 + 8) = 800" in markdown
-
-
-def test_a_failed_training_in_a_child_is_a_one_line_error(tmp_path):
-    config = TrainConfig(data=str(tmp_path / "missing.tar.gz"), epochs=1)
-    lines = []
-    with pytest.raises(RnnlabError, match="training simplernn-embedding failed: .*missing"):
-        train_in_subprocess(config, tmp_path / "run", log=lines.append)
-    assert all(line.startswith("[simplernn-embedding] ") for line in lines)

@@ -33,11 +33,12 @@ class Exploration:
     padded_example_index: int
     padded_example: np.ndarray
     memory: list[dict]
-    histogram: Path
+    lengths: list[int]  # of the training split's reviews
+    histogram: Path | None  # where the length histogram was drawn
 
 
-def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Exploration:
-    """Load IMDB, split, pad, and draw the length histogram into `out_dir`.
+def explore(data=None, num_words=500, maxlen=100, out_dir=None) -> Exploration:
+    """Load IMDB, split, pad, and draw the length histogram into `out_dir` (if given).
 
     `data` is a data spec (see `open_imdb`) or an already opened `RawImdb`.
     """
@@ -51,8 +52,9 @@ def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Explor
     words = decode_review(x_train[0], raw.word_index()) if raw.words is not None else None
     sequences = split.train_input
     lengths = [len(s) for s in sequences]
-    histogram = Path(out_dir) / "lengths.png"
-    plot_length_histogram(lengths, maxlen, histogram)
+    histogram = None if out_dir is None else Path(out_dir) / "lengths.png"
+    if histogram is not None:
+        plot_length_histogram(lengths, maxlen, histogram)
     example = min(5, len(split.train_x) - 1)  # the tutorial prints train_seq[5]
     return Exploration(
         source=raw.source,
@@ -74,6 +76,7 @@ def explore(data=None, num_words=500, maxlen=100, out_dir="runs/data") -> Explor
         memory=memory_table(
             {"train": len(split.train_x), "val": len(split.val_x)}, maxlen, num_words
         ),
+        lengths=lengths,
         histogram=histogram,
     )
 
@@ -113,7 +116,7 @@ def format_exploration(ex: Exploration) -> str:
         f"   train: {ex.n_train_split:,}   validation: {ex.n_val_split:,}",
         f"   training-split lengths: mean {s['mean']:.5f}, median {s['median']:.1f} "
         f"(min {s['min']}, p90 {s['p90']:.0f}, max {s['max']})",
-        f"   histogram: {ex.histogram}",
+        f"   histogram: {ex.histogram or 'drawn in the report'}",
         "",
         f"3. pad_sequences(maxlen={ex.maxlen})  (padding and truncating 'pre', as in Keras)",
         f"   {s['longer_than_maxlen']:,} of {s['count']:,} training reviews are longer and get "

@@ -1,20 +1,26 @@
-"""`rnnlab reproduce`: the book's chapters in order (9-2, 9-3 or both), and a report."""
+"""`rnnlab reproduce`: the book's chapters in order (9-2, 9-3 or both), and a report.
 
-import json
-import subprocess
+The models train as a sweep (rnnlab/sweep): one worker process per core, each
+model a run folder in the output folder; running the command again continues
+what stopped.  With several seeds the report adds the statistics over seeds;
+seed 42's runs stay the story the report tells.
+"""
+
+import shutil
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import runs
-from .child import cores, start_python
+from .child import cores
 from .config import TrainConfig
 from .data import open_imdb
 from .errors import RnnlabError
 from .explore import explore, format_exploration, memory_lines
 from .models import chapter_models
-from .report import Report, plot_overlay
+from .report import Report, plot_length_histogram, plot_overlay
+from .sweep import command, grid, study, summary
 
 # The book's published results (its notebooks and the walkthrough in
 # shared/reference, across TensorFlow versions), for the comparison table.
@@ -35,93 +41,94 @@ TITLES = {
     "9-3": "chapter 9-3, IMDB reviews with LSTM and GRU",
     "all": "chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks",
 }
+STORY_SEED = 42
+# What a reproduction writes in its folder, and --overwrite removes.
+OUTPUTS = (
+    *("sweep.json", "journal.log", "trials", "logs", "locks", "data", "report.md", "report.html"),
+    *("val_loss.png", "best_val_accuracy.png", "val_loss_bands.png"),
+)
 
 
 @dataclass
 class Reproduction:
     out: Path
-    runs: dict[str, runs.Run]  # model name -> its run folder, read back
+    runs: dict[str, runs.Run]  # model name -> its seed-42 run folder, read back
     timings: dict[str, float]  # step -> seconds
     report: tuple[Path, Path]  # report.md, report.html
 
 
-def reproduce(data=None, out="runs/reproduce", chapter="9-2", overwrite=False, verbose=2,
-              log=print, **settings) -> Reproduction:  # fmt: skip
-    """Run a chapter: exploration, each model trained and tested, the report.
+def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,), jobs=None,
+              overwrite=False, quiet=False, log=print, **settings) -> Reproduction:  # fmt: skip
+    """Run a chapter: exploration, each model trained and tested (for each seed), the report.
 
     `settings` are TrainConfig fields (epochs, engine, ...) for every model.
-    Each model trains in a process of its own, as many at a time as there are
-    cores (the models are independent; each process gives the same results as
-    `rnnlab train`).
     """
-    with runs.claim(Path(out), overwrite):
-        return _reproduce(Path(out), chapter, data, overwrite, verbose, log, settings)
-
-
-def _reproduce(out, chapter, data, overwrite, verbose, log, settings) -> Reproduction:
-    timings: dict[str, float] = {}
+    out = Path(out)
+    if STORY_SEED not in seeds:
+        raise RnnlabError(f"the report tells seed {STORY_SEED}'s story: include it in --seeds")
     started = time.perf_counter()
-    raw = open_imdb(data)  # tokenized and cached (when new) before the trainings read it
-    base = TrainConfig(data=raw.path, **settings)
-    names = CHAPTERS[chapter]
-    at_once = min(cores(), len(names))
+    raw = open_imdb(data)  # tokenized and cached (when new) before the workers read it
+    config = TrainConfig(data=raw.path, **settings)
+    axes = {"model": list(CHAPTERS[chapter]), **{k: [v] for k, v in settings.items()}}
+    configurations = grid.build(axes, None, list(seeds))
+    name = f"reproduce-{chapter}-{study.grid_hash(configurations)[:8]}"
+    if overwrite:
+        _remove(out, OUTPUTS)
+    elif (out / study.MARKER).is_file() and study.read_marker(out)["sweep"] != name:
+        # Another reproduction (other settings or seeds) was here: start a new sweep; its
+        # trials reuse the run folders of the same trainings (rnnlab/sweep/trial.py).
+        log(f"{out}: a new reproduction; finished runs with the same settings are reused")
+        _remove(out, [name for name in OUTPUTS if name != study.TRIALS])
+    timings: dict[str, float] = {}
 
-    def train_one(name):
-        begun = time.perf_counter()
-        run = train_in_subprocess(replace(base, model=name), out / name, overwrite, verbose, log)
-        return run, time.perf_counter() - begun
+    # The exploration runs while the workers start (importing Keras takes seconds).
+    explored = {}
 
-    with ThreadPoolExecutor(at_once) as pool:
-        # The trainings start now (Keras' import takes seconds) and the exploration
-        # runs meanwhile; its printout comes first.
-        finishing = pool.map(train_one, names)
-        exploration = explore(raw, base.num_words, base.maxlen, out_dir=out / "data")
+    def exploration():
+        explored["data"] = explore(raw, config.num_words, config.maxlen)
         timings["load and explore the data"] = time.perf_counter() - started
-        log(format_exploration(exploration))
-        log(f"\n== training {', '.join(names)}: {at_once} at a time, each in its own process ==")
-        finished = dict(zip(names, finishing, strict=True))
-    trained = {name: run for name, (run, _) in finished.items()}
-    timings.update({f"train and test {name}": seconds for name, (_, seconds) in finished.items()})
-    timings[f"all models ({at_once} at a time)"] = time.perf_counter() - started
+        log(format_exploration(explored["data"]))
+        log(f"\n== training {len(configurations)} models, {jobs or cores()} at a time ==")
 
+    thread = threading.Thread(target=exploration)
+    thread.start()
+    try:
+        done = command.run(configurations, out, raw, jobs or min(cores(), len(configurations)),
+                           name=name, quiet=quiet, log=log)  # fmt: skip
+    finally:
+        thread.join()
+    timings[f"all models ({jobs or cores()} at a time)"] = time.perf_counter() - started
+    unfinished = [o for o in done.result.outcomes if o.state != "complete"]
+    if unfinished:
+        raise RnnlabError(
+            f"{len(unfinished)} trainings did not complete ({unfinished[0].error}); see "
+            f"{out}/logs, and run the command again to retry them"
+        )
+    story = {
+        o.config["model"]: runs.read(out / o.ran_on["dir"])
+        for o in done.result.outcomes
+        if o.config["seed"] == STORY_SEED
+    }
+    ex = explored["data"]
+    plot_length_histogram(ex.lengths, config.maxlen, out / "data" / "lengths.png")
     plot_overlay(
-        {name: run.history for name, run in trained.items()},
+        {name: run.history for name, run in story.items()},
         "val_loss",
         out / "val_loss.png",
-        title="validation loss of every model",
+        title=f"validation loss of every model (seed {STORY_SEED})",
     )
-    report = build_report(exploration, base, trained, timings, TITLES[chapter])
-    return Reproduction(out, trained, timings, report.write(out))
-
-
-_TRAIN_JOB = """
-import sys
-from rnnlab.engine.startup import keras_without_sklearn
-with keras_without_sklearn():
-    from rnnlab.train import train_job
-    sys.exit(train_job(sys.argv[1]))
-"""
-
-
-def train_in_subprocess(config, out: Path, overwrite=False, verbose=2, log=print) -> runs.Run:
-    """`train.train(config, out, ...)` in a fresh Python, so that several models
-    can train at once, one per core.  Its output reaches `log` line by line,
-    each line prefixed with the model's name."""
-    job = json.dumps(
-        {"config": asdict(config), "out": str(out), "overwrite": overwrite, "verbose": verbose}
-    )
-    lines = []
-    with start_python(
-        _TRAIN_JOB, job, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    ) as child:
-        for line in child.stdout:
-            lines.append(line.rstrip())
-            if verbose:
-                log(f"[{config.model}] {lines[-1]}")
-    if child.returncode != 0:
-        last = next((line for line in reversed(lines) if line.strip()), "no output")
-        raise RnnlabError(f"training {config.model} failed: {last.removeprefix('error: ')}")
-    return runs.read(out)
+    for name, run in story.items():
+        timings[f"train and test {name}"] = run.metrics["total_seconds"]
+    report = build_report(ex, config, story, timings, TITLES[chapter], out)
+    if len(seeds) > 1:
+        report.heading(f"7. Over {len(seeds)} seeds")
+        report.text(
+            f"Seed {STORY_SEED} is one story; here is every model over seeds "
+            f"{', '.join(map(str, seeds))}: how much of the story is luck."
+        )
+        found = summary.groups(done.result.outcomes)
+        summary.add_statistics(report, out, found, done.baseline, level=3)
+    return Reproduction(out, story, timings, report.write(out))
 
 
 def results_table(trained) -> tuple[list[str], list[list]]:
@@ -157,7 +164,13 @@ def results_table(trained) -> tuple[list[str], list[list]]:
     return headers, rows
 
 
-def build_report(exploration, config, trained, timings, title) -> Report:
+def _remove(folder: Path, names) -> None:
+    for name in names:
+        path = folder / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+
+
+def build_report(exploration, config, trained, timings, title, out: Path) -> Report:
     ex, s, c = exploration, exploration.stats, config
     report = Report(f"rnnlab reproduce: {title}")
     report.text(
@@ -198,14 +211,15 @@ def build_report(exploration, config, trained, timings, title) -> Report:
     report.text(
         "The tutorial builds the one-hot tensor (to_categorical) to feed model A. rnnlab feeds "
         "the padded int32 ids and looks up one kernel row per id, the same mathematics. "
-        "Measured peak memory of each model's training process: "
+        "Measured peak memory of the worker process that trained each model: "
         + ", ".join(f"{name}: {r.metrics['peak_memory_mb']:,.0f} MB" for name, r in trained.items())
         + "."
     )
 
     report.heading("4. Training")
-    for name in trained:
-        report.image(f"{name}/curves.png", f"{name}: loss and accuracy per epoch")
+    for name, run in trained.items():
+        curves = (run.path / runs.CURVES).relative_to(out)
+        report.image(str(curves), f"{name}: loss and accuracy per epoch")
     report.image("val_loss.png", "Validation loss of every model")
 
     report.heading("5. Results, next to the book's")

@@ -8,6 +8,7 @@ text needs, and last the finished marker.  `resume` continues a run that was
 interrupted, from its last complete epoch (checkpoints.py).
 """
 
+import functools
 import json
 import math
 import platform
@@ -22,6 +23,7 @@ from . import __version__, checkpoints, runs, tutorial
 from .config import TrainConfig
 from .data import TOKENIZER_VERSION, open_imdb
 from .data.encoder import TextEncoder
+from .data.sources import data_spec
 from .engine import get_engine
 from .engine.startup import use_compilation_cache
 from .errors import RnnlabError
@@ -64,18 +66,32 @@ def resume(run_dir, verbose=2) -> runs.Run:
         return _train(config, run_dir, state, verbose, data)
 
 
+def load_split(data: str | None, num_words, maxlen, padding, truncating):
+    """(the opened source, steps 1-3 on it), kept for the process's next trainings while
+    the source file is unchanged: a sweep worker reads and pads the data once."""
+    spec = data_spec(data)
+    path = Path(spec)
+    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
+    return _load_split(spec, stamp, num_words, maxlen, padding, truncating)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_split(spec: str, stamp, num_words, maxlen, padding, truncating):
+    raw = open_imdb(spec)
+    return raw, tutorial.load_and_split(raw, num_words, maxlen, padding, truncating)
+
+
 def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -> runs.Run:
     engine = get_engine(config.engine)
     started = time.perf_counter()
     use_compilation_cache()
-    raw = open_imdb(data_record["path"] if data_record else config.data)
+    source = data_record["path"] if data_record else config.data
+    settings = config.num_words, config.maxlen, config.padding, config.truncating
+    raw, split = load_split(source, *settings)
     if data_record and raw.content_hash != data_record["content_hash"]:
         raise RnnlabError(
             f"the data at {raw.path} changed since {out} began training; it cannot be resumed"
         )
-    split = tutorial.load_and_split(
-        raw, config.num_words, config.maxlen, config.padding, config.truncating
-    )
     keras.utils.set_random_seed(config.seed)
     model = build_model(config.model, config.shape, engine.layer_namespace())
     tutorial.compile_model(model, config.learning_rate, **engine.compile_options())

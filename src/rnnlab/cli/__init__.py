@@ -10,12 +10,13 @@ import signal
 import sys
 import traceback
 
-from ..engine.startup import keras_without_sklearn
+from ..engine.startup import import_keras
 from ..errors import RnnlabError
 from .options import EXIT_BROKEN_PIPE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import build_parser
 
 __all__ = ["build_parser", "main"]
+KERAS_COMMANDS = {"train", "evaluate", "predict", "page"}
 
 
 def main(argv=None) -> int:
@@ -35,8 +36,9 @@ def main(argv=None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends a command as Ctrl-C does
     try:
-        with keras_without_sklearn():
-            args.run(args)
+        if args.command in KERAS_COMMANDS:
+            import_keras()  # the start-up saving; the others need no Keras in this process
+        args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
     except RnnlabError as error:
         return _fail(args.command, str(error), EXIT_USAGE)

@@ -3,6 +3,7 @@
 import io
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 from ..config import TrainConfig
 from ..errors import RnnlabError
@@ -62,8 +63,10 @@ def run_reproduce(args) -> None:
         args.data,
         args.out,
         args.chapter,
+        args.seeds,
+        args.jobs,
         overwrite=args.overwrite,
-        verbose=0 if args.quiet else 2,
+        quiet=args.quiet,
         epochs=args.epochs,
         engine=args.engine,
     )
@@ -130,3 +133,46 @@ def run_data(args) -> None:
     from ..explore import explore, format_exploration
 
     print(format_exploration(explore(args.data, args.num_words, args.maxlen, args.out)))
+
+
+def run_sweep(args) -> None:
+    from ..data import open_imdb
+    from ..sweep import grid
+    from ..sweep.command import run
+    from ..sweep.study import default_name
+    from ..sweep.summary import write_summary
+
+    names = [spec.name for spec in fields(TrainConfig) if spec.name not in grid.NOT_IN_GRID]
+    axes = {name: getattr(args, name) for name in names if name != "seed"}
+    configurations = grid.build(axes, args.grid, args.seeds)
+    name = args.name or default_name(configurations)
+    folder = args.out or f"runs/sweeps/{name}"
+    print(f"sweep {name}: {len(configurations)} trainings, {args.jobs} at a time, in {folder}")
+    raw = open_imdb(args.data)
+    done = run(configurations, folder, raw, args.jobs, name, args.storage, quiet=args.quiet)
+    outcomes = done.result.outcomes
+    title = f"rnnlab sweep {name}: {len(outcomes)} trainings"
+    write_summary(done.folder, title, outcomes, done.baseline, done.data)
+    states = [o.state for o in outcomes]
+    print(
+        f"{states.count('complete')} of {len(outcomes)} trainings complete"
+        + (f", {states.count('failed')} failed" if "failed" in states else "")
+        + f" ({done.seconds / 60:.1f} min); summary: {done.folder / 'summary.html'}"
+    )
+    print(summary_table(done.folder / "summary.md"))
+
+
+def summary_table(markdown: Path) -> str:
+    """The first table of a summary (each model over its seeds), for the terminal."""
+    lines = markdown.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return "\n".join(line for line in lines[start:end] if not line.startswith("|---"))
+
+
+def run_page(args) -> None:
+    from ..report.page import write_page
+
+    path = write_page(args.run_dir, args.output, args.overwrite, args.lang, args.allow_unfinished)
+    size = path.stat().st_size / 1000
+    print(f"page written to {path} ({size:.0f} kB): open it in any browser, it works offline")

@@ -1,6 +1,7 @@
 """The command line's option types: TrainConfig's fields as options, and one-line errors."""
 
 import argparse
+import os
 from dataclasses import fields
 
 from ..config import TrainConfig
@@ -34,19 +35,35 @@ def _config_value(spec):
     return parse
 
 
-def add_config_options(parser, names=None):
-    """--option for each TrainConfig field (or those in `names`), with its help and check."""
+def _config_values(spec):
+    """An argparse type for a comma list of a field's values: a sweep's axis."""
+    parse_one = _config_value(spec)
+
+    def parse(text: str) -> list:
+        values = [parse_one(part.strip()) for part in text.split(",") if part.strip()]
+        if not values:
+            raise argparse.ArgumentTypeError("expected one value or a comma list, got nothing")
+        return values
+
+    return parse
+
+
+def add_config_options(parser, names=None, lists=False):
+    """--option for each TrainConfig field (or those in `names`), with its help and check;
+    with `lists`, each takes a comma list (a sweep's axis), and --model is --models."""
     for spec in fields(TrainConfig):
         if names is not None and spec.name not in names:
             continue
         choices = getattr(spec.metadata["check"], "choices", None)
         metavar = spec.metadata["metavar"] or ("{" + ",".join(choices) + "}" if choices else None)
         default = "" if spec.default is None else f" (default: {spec.default})"
+        option = "--" + spec.name.replace("_", "-")
         parser.add_argument(
-            "--" + spec.name.replace("_", "-"),
-            type=_config_value(spec),
-            default=spec.default,
-            metavar=metavar,
+            *([option + "s", option] if lists and spec.name == "model" else [option]),
+            dest=spec.name,
+            type=_config_values(spec) if lists else _config_value(spec),
+            default=[spec.default] if lists else spec.default,
+            metavar=f"{metavar or 'VALUE'}[,...]" if lists else metavar,
             help=spec.metadata["help"].replace("%", "%%") + default,
         )
 
@@ -72,3 +89,32 @@ def add_allow_unfinished(parser):
         action="store_true",
         help="use a run whose training was interrupted (its best epoch so far)",
     )
+
+
+def parsed_by(parse, text: str):
+    """`parse(text)`, its ValueError turned into argparse's one-line option error."""
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_jobs_option(parser):
+    cores = os.cpu_count() or 1
+    parser.add_argument(
+        "--jobs",
+        type=lambda text: parsed_by(_at_least_one, text),
+        default=cores,
+        metavar="N",
+        help=f"worker processes on this machine (default: {cores}, one per core)",
+    )
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"must be at least 1, got {value}")
+    return value

@@ -1,9 +1,33 @@
 """The `rnnlab` command line: one flat parser per command whose options map onto the
 function it calls (commands.py); the training options come from TrainConfig's fields."""
 
+from dataclasses import fields
+
 from .. import __version__
+from ..config import TrainConfig
 from . import commands
-from .options import Parser, add_allow_unfinished, add_config_options, probability
+from .options import (
+    Parser,
+    add_allow_unfinished,
+    add_config_options,
+    add_jobs_option,
+    parsed_by,
+    probability,
+)
+
+CONFIG_NAMES = [spec.name for spec in fields(TrainConfig)]
+
+
+def _seeds(text: str) -> list[int]:
+    from ..sweep.grid import seeds
+
+    return parsed_by(seeds, text)
+
+
+def _explicit_grid(text: str) -> list[dict]:
+    from ..sweep.grid import explicit
+
+    return parsed_by(explicit, text)
 
 
 def build_parser() -> Parser:
@@ -64,21 +88,98 @@ def build_parser() -> Parser:
         description="The tutorial in order: data exploration, then each model of the chapter "
         "trained and tested (9-2: model A, one-hot SimpleRNN, and model B, Embedding + "
         "SimpleRNN; 9-3: lstm, lstm-dropout, lstm-stacked, gru); writes report.md and a "
-        "self-contained report.html with every table and picture.",
+        "self-contained report.html with every table and picture. The models train as a "
+        "sweep (see rnnlab sweep): running the command again continues where it stopped.",
     )
     reproduce.add_argument(
         "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
     )
     add_config_options(reproduce, ("data", "epochs", "engine"))
     reproduce.add_argument(
+        "--seeds",
+        type=_seeds,
+        default=[42],
+        metavar="N|LIST",
+        help="train each model with N seeds (42, 43, ...) or these (1,7,9), and add the "
+        "statistics over seeds to the report; seed 42 stays the story (default: 1)",
+    )
+    add_jobs_option(reproduce)
+    reproduce.add_argument(
         "--out",
         metavar="DIR",
         default="runs/reproduce",
         help="output folder (default: %(default)s)",
     )
-    reproduce.add_argument("--overwrite", action="store_true", help="replace an existing folder")
-    reproduce.add_argument("--quiet", action="store_true", help="no per-epoch progress")
+    reproduce.add_argument(
+        "--overwrite", action="store_true", help="start again in a folder of an earlier run"
+    )
+    reproduce.add_argument("--quiet", action="store_true", help="no line per trained model")
     reproduce.set_defaults(run=commands.run_reproduce)
+
+    sweep = subcommands.add_parser(
+        "sweep",
+        help="train a grid of models, settings and seeds with worker processes; statistics",
+        description="Many trainings at once: every training option takes a comma list, and "
+        "each list is an axis of the grid (--models lstm,gru --units 8,16 --seeds 5 is 20 "
+        "trainings). Each trial is a normal run folder in the sweep folder; the summary "
+        "(summary.md, .html, .csv) gives each model's mean, sd and 95% interval over its "
+        "seeds, models compared seed by seed, and a bag-of-words baseline. Running the same "
+        "command again continues the sweep; with --storage postgresql://... the same command "
+        "on several machines joins one sweep.",
+    )
+    add_config_options(sweep, [n for n in CONFIG_NAMES if n not in ("data", "seed")], lists=True)
+    add_config_options(sweep, ("data",))
+    sweep.add_argument(
+        "--seeds",
+        type=_seeds,
+        default=[42],
+        metavar="N|LIST",
+        help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9) (default: 1, seed 42)",
+    )
+    sweep.add_argument(
+        "--grid",
+        type=_explicit_grid,
+        metavar="JSON|@FILE",
+        help="explicit configurations, each crossed with the axes and seeds: a JSON list of "
+        'objects of settings, e.g. [{"units": 16}, {"maxlen": 200}], or @FILE holding one',
+    )
+    add_jobs_option(sweep)
+    sweep.add_argument(
+        "--out", metavar="DIR", help="this machine's sweep folder (default: runs/sweeps/NAME)"
+    )
+    sweep.add_argument(
+        "--name", help="the sweep's name in its storage (default: grid-<hash of the grid>)"
+    )
+    sweep.add_argument(
+        "--storage",
+        metavar="URL",
+        help="postgresql://user@host/db to share the sweep between machines (default: a "
+        "journal file in the sweep folder)",
+    )
+    sweep.add_argument("--quiet", action="store_true", help="no line per finished trial")
+    sweep.set_defaults(run=commands.run_sweep)
+
+    page = subcommands.add_parser(
+        "page",
+        help="write one HTML file that runs a trained model in a browser, offline",
+        description="A self-contained page (weights, vocabulary, tokenizer and the forward "
+        "pass in plain JavaScript): type a review and see P(positive) after every word. It "
+        "opens from file://, makes no network request, and reads a review from its address "
+        "(page.html#review=...), so a link can be shared.",
+    )
+    page.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
+    page.add_argument(
+        "--output", "-o", metavar="FILE", help="where to write it (default: RUN_DIR/page.html)"
+    )
+    page.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
+    page.add_argument(
+        "--lang",
+        choices=("en", "ko"),
+        default="en",
+        help="the page's language (a button switches it)",
+    )
+    add_allow_unfinished(page)
+    page.set_defaults(run=commands.run_page)
 
     compare = subcommands.add_parser(
         "compare",

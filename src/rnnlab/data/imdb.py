@@ -35,9 +35,12 @@ def open_imdb(path=None) -> RawImdb:
     entry = cache.entry_path(kind, content_hash)
     raw = cache.load(entry, description, content_hash)
     if raw is None:
-        raw = _read(kind, local)
-        raw.source, raw.content_hash = description, content_hash
-        cache.save(raw, entry)
+        with cache.building(entry):
+            raw = cache.load(entry, description, content_hash)  # another process built it
+            if raw is None:
+                raw = _read(kind, local)
+                raw.source, raw.content_hash = description, content_hash
+                cache.save(raw, entry)
     raw.path = str(local)
     if kind == KERAS_KIND:
         raw.words = _keras_words(local.parent / WORD_INDEX_FILENAME)

@@ -23,6 +23,12 @@ def use_compilation_cache() -> None:
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
+def import_keras() -> None:
+    """Import Keras now, without scikit-learn (see keras_without_sklearn)."""
+    with keras_without_sklearn():
+        import keras  # noqa: F401
+
+
 @contextmanager
 def keras_without_sklearn():
     """Within this block, Keras imports without scikit-learn.

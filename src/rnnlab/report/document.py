@@ -9,8 +9,8 @@ class Report:
         self.title = title
         self.blocks: list[tuple] = []
 
-    def heading(self, text: str):
-        self.blocks.append(("h2", text))
+    def heading(self, text: str, level: int = 2):
+        self.blocks.append((f"h{level}", text))
 
     def text(self, text: str):
         self.blocks.append(("p", text))
@@ -28,8 +28,8 @@ class Report:
     def to_markdown(self) -> str:
         out = [f"# {self.title}", ""]
         for kind, *args in self.blocks:
-            if kind == "h2":
-                out += [f"## {args[0]}", ""]
+            if kind in ("h2", "h3"):
+                out += ["#" * int(kind[1]) + f" {args[0]}", ""]
             elif kind == "p":
                 out += [args[0], ""]
             elif kind == "pre":
@@ -51,8 +51,8 @@ class Report:
 
         body = [f"<h1>{escape(self.title)}</h1>"]
         for kind, *args in self.blocks:
-            if kind == "h2":
-                body.append(f"<h2>{escape(args[0])}</h2>")
+            if kind in ("h2", "h3"):
+                body.append(f"<{kind}>{escape(args[0])}</{kind}>")
             elif kind == "p":
                 body.append(f"<p>{escape(args[0])}</p>")
             elif kind == "pre":

@@ -58,3 +58,45 @@ def plot_overlay(histories: dict, metric: str, path, title=None):
     ax.set_title(title or f"{metric} per epoch")
     ax.legend()
     save_figure(fig, path)
+
+
+def plot_strip(values: dict[str, list[float]], path, ylabel: str, reference=None, title=None):
+    """One column of points per group (each point a seed), the mean marked, and an
+    optional horizontal reference line (label, value): a baseline."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(values) + 2), 4))
+    rng = np.random.default_rng(0)  # the same jitter every time
+    for i, points in enumerate(values.values()):
+        jitter = rng.uniform(-0.12, 0.12, size=len(points))
+        ax.scatter(i + jitter, points, s=22, alpha=0.75, color="#4c72b0")
+        ax.hlines(np.mean(points), i - 0.25, i + 0.25, color="#c44e52", linewidth=2)
+    if reference is not None:
+        ax.axhline(reference[1], color="gray", linestyle="--", label=reference[0])
+        ax.legend(loc="lower right")
+    ax.set_xticks(range(len(values)), list(values), rotation=20, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"{ylabel}, one point per seed (red: the mean)")
+    save_figure(fig, path)
+
+
+def plot_bands(histories: dict[str, list[dict]], metric: str, path, title=None):
+    """Per group, the mean of `metric` per epoch over its runs, with a band from the
+    lowest to the highest run (runs that stopped earlier leave the later epochs)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, runs in histories.items():
+        longest = max(len(run[metric]) for run in runs)
+        table = np.full((len(runs), longest), np.nan)
+        for row, run in enumerate(runs):
+            table[row, : len(run[metric])] = run[metric]
+        epochs = np.arange(1, longest + 1)
+        line = ax.plot(epochs, np.nanmean(table, axis=0), label=f"{label} ({len(runs)})")[0]
+        low, high = np.nanmin(table, axis=0), np.nanmax(table, axis=0)
+        ax.fill_between(epochs, low, high, alpha=0.18, color=line.get_color())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric)
+    ax.set_title(title or f"{metric}: mean over seeds, band from lowest to highest")
+    ax.legend()
+    save_figure(fig, path)

@@ -1,0 +1,375 @@
+"""`rnnlab page`: one HTML file that runs a trained model in the browser.
+
+The page holds everything it needs: the weights, the vocabulary, and the
+tokenizer and the forward pass in plain JavaScript (page_assets/core.js; the
+interface is page_assets/ui.js).  It makes no network request (its Content
+Security Policy forbids them), so it opens from file:// and works offline.
+
+What keeps the page equal to `rnnlab predict` (tests/test_page.py checks it):
+
+- the model is read layer by layer from Keras' own layers and configs, with its
+  float32 weights; the JavaScript computes in double precision;
+- JavaScript's Unicode tables differ from Python's (`\\p{L}` vs `str.isalnum`,
+  `toLowerCase` vs `str.lower`), so the page carries this Python's own: which
+  characters `[^\\W_]` matches, what `str.lower` changes, and the two character
+  classes of its final-sigma rule;
+- the vocabulary: the words that get ids, in rank order, and every other word
+  seen in training as a set, because predict reads those as [OOV] while it
+  skips words never seen.
+
+Size: about 50 KB (code, styles, Unicode tables), plus 4.7 bytes per weight
+(float32 in byte planes, deflated, base64), 9-12 bytes per word with an id
+(JSON) and 2.4 per other word seen in training.  The chapter's model B with
+the real 81,000-word vocabulary: 285 KB.
+"""
+
+import base64
+import functools
+import hashlib
+import html
+import json
+import os
+import re
+import sys
+import zlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import RnnlabError
+from ..files import write_text
+
+LANGUAGES = ("en", "ko")
+# The activations core.js implements (Keras' names).
+ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "softsign")
+SUPPORTED_LAYERS = "Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Dense and Dropout"
+FIRST_WORD_ID = 4  # ids 0-2 are padding, start and OOV; Keras' index_from=3 leaves 3 unused
+
+
+def write_page(run_dir, output=None, overwrite=False, lang="en", allow_unfinished=False) -> Path:
+    """Write the page of the run folder `run_dir` (default: RUN_DIR/page.html);
+    `allow_unfinished`: also from an interrupted run, with its best model so far."""
+    from ..predict import load
+
+    if lang not in LANGUAGES:
+        raise RnnlabError(f"unknown page language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
+    output = Path(run_dir) / "page.html" if output is None else Path(output)
+    if output.exists() and not overwrite:
+        raise RnnlabError(f"{output} exists; pass --overwrite to replace it, or choose --output")
+    return write_text(output, page_html(load(run_dir, allow_unfinished), lang))
+
+
+def page_html(predictor, lang="en") -> str:
+    """The page of a loaded `Predictor`, as one HTML text."""
+    layers, weights = describe_model(predictor.model)
+    data = {
+        "lang": lang,
+        "model": {"name": predictor.model.name, "layers": layers, "weights": _packed(weights)},
+        "encoder": encoder_data(predictor.encoder),
+        "unicode": unicode_tables(),
+    }
+    scripts = {"core": _asset("core.js"), "ui": _asset("ui.js")}
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
+        for s in scripts.values()
+    )
+    parts = {
+        **scripts,
+        "lang": lang,
+        "title": html.escape(f"rnnlab · {predictor.model.name}"),
+        "csp": f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'",
+        "style": _asset("page.css"),
+        "data": script_json(data),
+    }
+    # One pass, so that nothing inserted is read again as a placeholder.
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))
+
+
+def _asset(name: str) -> str:
+    return (resources.files(__package__) / "page_assets" / name).read_text(encoding="utf-8")
+
+
+def script_json(data) -> str:
+    """JSON that is safe inside <script>: no '<', '>' or '&' (so no `</script>` or
+    `<!--`), non-ASCII and U+2028/9 escaped."""
+    text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _deflated_base64(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data, 9)).decode("ascii")
+
+
+def _packed(weights: np.ndarray) -> str:
+    """float32 weights as byte planes (every first byte, then every second...):
+    the planes of signs and exponents deflate far better than whole floats."""
+    planes = weights.astype("<f4").view(np.uint8).reshape(-1, 4).T
+    return _deflated_base64(np.ascontiguousarray(planes).tobytes())
+
+
+# --- the model -------------------------------------------------------------------------
+
+
+def describe_model(model) -> tuple[list[dict], np.ndarray]:
+    """The model's layers as core.js reads them, and all their weights (float32),
+    each layer pointing into them by offset and size."""
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        raise RnnlabError(
+            f"the page runs Sequential models; {model.name} is a {type(model).__name__}"
+        )
+    weights = []
+
+    def ref(variable) -> dict:
+        array = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float32).ravel()
+        offset = sum(w.size for w in weights)
+        weights.append(array)
+        return {"offset": int(offset), "size": int(array.size)}
+
+    layers = [_layer(layer, ref) for layer in model.layers]
+    _check_structure(model.name, layers)
+    return layers, np.concatenate(weights)
+
+
+def _layer(layer, ref) -> dict:
+    import keras
+
+    from ..layers import OneHotSimpleRNN
+
+    if isinstance(layer, keras.layers.Embedding):
+        return {
+            "type": "embedding",
+            "output_dim": layer.output_dim,
+            "mask_zero": bool(layer.mask_zero),
+            "embeddings": ref(layer.embeddings),
+        }
+    if isinstance(layer, OneHotSimpleRNN):  # SimpleRNN on one-hot ids: kernel rows by id
+        return {
+            "type": "rnn",
+            "cell": "simple",
+            "input": "ids",
+            "units": layer.units,
+            "activation": "tanh",
+            "go_backwards": False,
+            "return_sequences": bool(layer.return_sequences),
+            "zero_output_for_mask": False,
+            "kernel": ref(layer.kernel),
+            "recurrent_kernel": ref(layer.recurrent_kernel),
+            "bias": ref(layer.bias),
+        }
+    if isinstance(layer, keras.layers.Bidirectional):
+        if layer.merge_mode not in ("concat", "sum", "ave", "mul"):
+            raise RnnlabError(
+                f"the page cannot run {layer.name}: merge_mode {layer.merge_mode!r} "
+                "(it runs concat, sum, ave and mul)"
+            )
+        return {
+            "type": "bidirectional",
+            "merge_mode": layer.merge_mode,
+            "return_sequences": bool(layer.return_sequences),
+            "forward": _recurrent(layer.forward_layer, ref),
+            "backward": _recurrent(layer.backward_layer, ref),
+        }
+    if isinstance(layer, keras.layers.RNN):
+        return _recurrent(layer, ref)
+    if isinstance(layer, keras.layers.Dense):
+        return {
+            "type": "dense",
+            "units": layer.units,
+            "activation": _activation(layer, layer.activation),
+            "kernel": ref(layer.kernel),
+            "bias": ref(layer.bias) if layer.use_bias else None,
+        }
+    if isinstance(layer, (keras.layers.Dropout, keras.layers.SpatialDropout1D)):
+        return {"type": "dropout"}  # nothing at inference
+    raise _unsupported(layer)
+
+
+def _unsupported(layer) -> RnnlabError:
+    return RnnlabError(
+        f"the page cannot run layer {layer.name} ({type(layer).__name__}); "
+        f"it runs {SUPPORTED_LAYERS} layers"
+    )
+
+
+def _recurrent(layer, ref) -> dict:
+    """A Keras SimpleRNN, LSTM or GRU layer (or a subclass: same weights, same mathematics)."""
+    import keras
+
+    kinds = [
+        (keras.layers.SimpleRNN, "simple"),
+        (keras.layers.LSTM, "lstm"),
+        (keras.layers.GRU, "gru"),
+    ]
+    kind = next((name for cls, name in kinds if isinstance(layer, cls)), None)
+    if kind is None:
+        raise _unsupported(layer)
+    if layer.stateful:
+        raise RnnlabError(f"the page cannot run {layer.name}: it is stateful; rebuild it without")
+    cell = layer.cell
+    return {
+        "type": "rnn",
+        "cell": kind,
+        "input": "vectors",
+        "units": cell.units,
+        "activation": _activation(layer, cell.activation),
+        "recurrent_activation": (
+            _activation(layer, cell.recurrent_activation) if kind != "simple" else None
+        ),
+        "reset_after": bool(getattr(cell, "reset_after", False)),
+        "go_backwards": bool(layer.go_backwards),
+        "return_sequences": bool(layer.return_sequences),
+        "zero_output_for_mask": bool(layer.zero_output_for_mask),
+        "kernel": ref(cell.kernel),
+        "recurrent_kernel": ref(cell.recurrent_kernel),
+        "bias": ref(cell.bias) if cell.use_bias else None,
+    }
+
+
+def _activation(layer, function) -> str:
+    import keras
+
+    name = keras.activations.serialize(function)
+    if name not in ACTIVATIONS:
+        raise RnnlabError(
+            f"the page cannot run {layer.name}: activation {name!r} "
+            f"(it runs {', '.join(ACTIVATIONS)})"
+        )
+    return name
+
+
+def _check_structure(name: str, layers: list[dict]) -> None:
+    """What core.js assumes: ids in, one recurrent layer or more, one probability out."""
+    first = layers[0] if layers else {}
+    if first.get("type") != "embedding" and first.get("input") != "ids":
+        raise RnnlabError(f"the page cannot run {name}: its first layer must read the ids")
+    recurrent = [spec for spec in layers if spec["type"] in ("rnn", "bidirectional")]
+    if not recurrent or recurrent[-1]["return_sequences"]:
+        raise RnnlabError(
+            f"the page cannot run {name}: it needs a last recurrent layer that returns "
+            "its final state only"
+        )
+    if layers[-1]["type"] != "dense" or layers[-1]["units"] != 1:
+        raise RnnlabError(f"the page cannot run {name}: it must end in Dense(1)")
+
+
+# --- the vocabulary --------------------------------------------------------------------
+
+
+def encoder_data(encoder) -> dict:
+    """The encoder's settings, the words that get ids (rank order), and the set of
+    the other words seen in training: sorted, front-coded, deflated, base64."""
+    with_ids = max(encoder.num_words - FIRST_WORD_ID, 0)
+    seen = {word.encode("utf-8", "replace") for word in encoder.vocabulary[with_ids:]}
+    # Words with control characters (or none) can never be a token: left out.
+    seen = sorted(word for word in seen if word and min(word) >= 32)
+    return {
+        "num_words": encoder.num_words,
+        "maxlen": encoder.maxlen,
+        "padding": encoder.padding,
+        "truncating": encoder.truncating,
+        "words": encoder.vocabulary[:with_ids],
+        "seen": _deflated_base64(front_coded(seen)),
+    }
+
+
+def front_coded(words: list[bytes]) -> bytes:
+    """Sorted words, each as the number of bytes to drop from the end of the word
+    before it (a byte below 32; several are summed: 31, 31, 2 drops 64), then the
+    bytes it adds.  Sorted words share long beginnings: 81,000 deflate to 145 KB."""
+    out, previous = bytearray(), b""
+    for word in words:
+        kept = len(os.path.commonprefix([previous, word]))
+        drop = len(previous) - kept
+        out += bytes([31] * (drop // 31) + [drop % 31]) + word[kept:]
+        previous = word
+    return bytes(out)
+
+
+# --- Unicode, as this Python sees it ---------------------------------------------------
+
+
+@functools.cache
+def unicode_tables() -> dict:
+    """The tables core.js's tokenizer uses instead of the browser's (about 8 KB):
+
+    word: the characters `[^\\W_]` matches; lower, lower_multi: what `str.lower`
+    changes; cased, ignorable: the classes of its final-sigma rule (Σ lowers to ς
+    after a cased letter, case-ignorable ones skipped, unless one follows).
+    """
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    word = np.zeros(len(everything), bool)
+    for match in re.finditer(r"[^\W_]+", everything):
+        word[match.start() : match.end()] = True
+    single, multi = _lower_changes()
+    stops_as_cased = _final_sigma_after("")
+    transparent = _final_sigma_after("A") & ~stops_as_cased
+    return {
+        "word": _ranges_code(word),
+        "cased": _ranges_code(stops_as_cased),
+        "ignorable": _ranges_code(transparent),
+        "lower": _lower_code(single),
+        "lower_multi": {str(code): text for code, text in multi.items()},
+    }
+
+
+def _lower_changes() -> tuple[dict[int, int], dict[int, str]]:
+    """{code: lower-case code - code} and {code: longer lower case} of `str.lower`,
+    capital sigma aside (its rule needs context)."""
+    single, multi = {}, {}
+    for block in range(0, sys.maxunicode + 1, 256):
+        if (text := "".join(map(chr, range(block, block + 256)))).lower() == text:
+            continue
+        for code in range(block, block + 256):
+            lower = chr(code).lower()
+            if lower != chr(code) and code != 0x3A3:
+                if len(lower) == 1:
+                    single[code] = ord(lower) - code
+                else:
+                    multi[code] = lower
+    return single, multi
+
+
+def _final_sigma_after(prefix: str) -> np.ndarray:
+    """For every character c: does `str.lower` make a capital sigma after prefix + c final?
+    Without prefix: c is cased and not case-ignorable.  After "A": c is either."""
+    codes = [c for c in range(sys.maxunicode + 1) if c != 10]  # "\n" separates the tests
+    pieces = "\n".join(f"{prefix}{chr(c)}\u03a3" for c in codes).lower().split("\n")
+    final = np.zeros(sys.maxunicode + 1, bool)
+    final[codes] = [piece[-1] == "\u03c2" for piece in pieces]
+    final[10] = f"{prefix}\n\u03a3".lower()[-1] == "\u03c2"
+    return final
+
+
+def _base36(numbers) -> str:
+    return ",".join(np.base_repr(int(n), 36).lower() for n in numbers)
+
+
+def _ranges_code(flags: np.ndarray) -> str:
+    """The runs of True in `flags` as (gap since the previous run, length) pairs."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
+    starts, ends = edges[::2], edges[1::2]
+    gaps = starts - np.concatenate(([0], ends[:-1]))
+    return _base36(np.column_stack((gaps, ends - starts)).ravel())
+
+
+def _lower_code(single: dict[int, int]) -> str:
+    """`single` as (gap, count, stride, delta) runs: A-Z is one run (stride 1, delta
+    32), Ā ā Ă ă ... another (stride 2, delta 1)."""
+    codes, numbers, cursor, i = sorted(single), [], 0, 0
+    while i < len(codes):
+        start, delta, count, stride = codes[i], single[codes[i]], 1, 1
+        if i + 1 < len(codes) and single[codes[i + 1]] == delta and codes[i + 1] - start <= 2:
+            stride = codes[i + 1] - start
+            while (
+                i + count < len(codes)
+                and single[codes[i + count]] == delta
+                and codes[i + count] - codes[i + count - 1] == stride
+            ):
+                count += 1
+        numbers += [start - cursor, count, stride, delta]
+        cursor = start + (count - 1) * stride + 1
+        i += count
+    return _base36(numbers)

@@ -1,0 +1,103 @@
+"""Running a grid of trainings for `rnnlab sweep` and `rnnlab reproduce`, with progress.
+
+The data is opened (and tokenized into the cache, under a lock) once, before
+any worker starts; the workers read it through RNNLAB_DATA.  Each finished
+trial prints one line, under a bar with the time left.  At the end the
+bag-of-words baseline is fitted on the same split, for the summary.
+"""
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..baselines import BaselineResult
+from .run import SweepResult, TrialFinished, run_sweep
+from .summary import group_label, varying
+
+TRIAL_FUNCTION = "rnnlab.sweep.trial:run_trial"
+
+
+@dataclass
+class Sweep:
+    folder: Path
+    result: SweepResult
+    baseline: BaselineResult | None  # bow-logreg on the grid's data settings
+    data: str  # the data source's path on this machine
+    seconds: float
+
+
+def run(grid: list[dict], folder, raw, jobs=1, name=None, storage=None, quiet=False,
+        log=print) -> Sweep:  # fmt: skip
+    """Run (or continue) the sweep of `grid` in `folder` on the opened data `raw`."""
+    started = time.perf_counter()
+    os.environ["RNNLAB_DATA"] = raw.path  # the workers' data (run.py starts them)
+    with Progress(grid, quiet) as progress:
+        result = run_sweep(
+            folder, grid, TRIAL_FUNCTION, jobs=jobs, name=name, storage=storage,
+            on_event=progress.trial_finished,
+        )  # fmt: skip
+    for problem in result.worker_problems:
+        log(f"warning: {problem}")
+    baseline = fit_baseline(raw, grid)
+    return Sweep(Path(folder), result, baseline, raw.path, time.perf_counter() - started)
+
+
+def fit_baseline(raw, grid: list[dict]):
+    """bow-logreg on the grid's data settings, when they are one (else none)."""
+    from ..config import TrainConfig
+    from ..tutorial import load_and_split
+
+    settings = {
+        (c.num_words, c.maxlen, c.padding, c.truncating)
+        for c in (TrainConfig.from_dict(config) for config in grid)
+    }
+    if len(settings) != 1:
+        return None
+    from ..baselines import bow_logreg  # scikit-learn: only here, in the parent
+
+    num_words, *rest = settings.pop()
+    return bow_logreg(load_and_split(raw, num_words, *rest), num_words)
+
+
+class Progress:
+    """One line per finished trial, under a bar with the time left (tqdm)."""
+
+    def __init__(self, grid: list[dict], quiet: bool):
+        from tqdm import tqdm
+
+        total, self.shown_settings = len(grid), varying(grid)
+        self.quiet, self.shown = quiet, 0
+        # disable=None: no bar where stderr is not a terminal (logs, pipes)
+        self.bar = tqdm(total=total, unit="trial", disable=quiet or None, file=sys.stderr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.bar.close()
+
+    def trial_finished(self, event: TrialFinished) -> None:
+        progress = event.progress
+        self.bar.n = progress.done + progress.failed
+        if progress.seconds_left is not None:
+            self.bar.set_postfix_str(f"about {progress.seconds_left / 60:.1f} min left")
+        self.bar.refresh()
+        if self.quiet:
+            return
+        self.shown += 1
+        where = f"[{progress.settled_before + self.shown}/{progress.total}]"
+        what = f"{group_label(event.config, self.shown_settings)} seed {event.config['seed']}"
+        if event.state == "complete":
+            m = event.results["metrics"]
+            line = (
+                f"{where} {what}: best val_accuracy {m['best_val_accuracy']:.4f} "
+                f"(epoch {m['best_epoch']}), test {m['test_accuracy']:.4f}, "
+                f"{m['total_seconds']:.0f} s"
+            )
+        elif event.state == "failed":
+            line = f"{where} {what}: failed: {event.error}"
+        else:
+            line = f"{where} {what}: its worker stopped; it goes back to the queue"
+        self.bar.write(line, file=sys.stdout)

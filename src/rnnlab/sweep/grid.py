@@ -1,0 +1,97 @@
+"""A sweep's grid: the configurations that `rnnlab sweep`'s options describe.
+
+Every training setting (TrainConfig's fields, but the data) can be a comma
+list, and each list is an axis: `--models lstm,gru --units 8,16 --seeds 5`
+is 2 x 2 x 5 = 20 configurations.  `--grid` adds explicit configurations as
+JSON (a list of objects, or @FILE), each crossed with the axes and the seeds:
+one change at a time, for an ablation.  A configuration holds only what
+differs from TrainConfig's defaults, plus the model and the seed, so the same
+training has the same identity however it was asked for.
+"""
+
+import itertools
+import json
+from dataclasses import fields
+from pathlib import Path
+
+from ..config import TrainConfig
+from ..errors import RnnlabError
+
+FIRST_SEED = 42  # --seeds N means 42, 43, ..., 42 + N - 1
+NOT_IN_GRID = ("data",)  # each machine reads its own copy of the data
+
+
+def seeds(text: str) -> list[int]:
+    """`--seeds N` (a count: 42 ... 42+N-1) or `--seeds 1,7,9` (a list)."""
+    expected = "expected a count or a comma list of whole numbers"
+    try:
+        values = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise ValueError(f"{expected}, got {text!r}") from None
+    if not values:
+        raise ValueError(f"{expected}, got nothing")
+    if "," not in text:
+        if values[0] < 1:
+            raise ValueError(f"a count of seeds must be at least 1, got {values[0]}")
+        return list(range(FIRST_SEED, FIRST_SEED + values[0]))
+    if len(set(values)) < len(values):
+        raise ValueError(f"a seed is listed twice in {text!r}")
+    return values
+
+
+def explicit(text: str) -> list[dict]:
+    """`--grid`: a JSON list of objects of settings, inline or in a file (@FILE)."""
+    source = text
+    if text.startswith("@"):
+        try:
+            source = Path(text[1:]).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise ValueError(f"cannot read {text[1:]}: {error}") from None
+    try:
+        entries = json.loads(source)
+    except ValueError as error:
+        raise ValueError(f"not JSON ({error}); give a list of objects of settings") from None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError('give a JSON list of objects, e.g. [{"units": 16}, {"maxlen": 200}]')
+    return entries
+
+
+def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int]) -> list[dict]:
+    """Every configuration: each explicit entry (or one empty one) x the axes x the seeds,
+    each checked as a TrainConfig (a one-line error names the first bad one)."""
+    defaults = {spec.name: spec.default for spec in fields(TrainConfig)}
+    if entries == []:
+        raise RnnlabError("the grid is empty: --grid lists no configuration")
+    entries = entries or [{}]
+    names = list(axes)
+    grid, seen = [], set()
+    for entry in entries:
+        if set(entry) & set(NOT_IN_GRID):
+            raise RnnlabError("the data is not a setting of the grid: give it with --data")
+        clash = (set(entry) & set(names)) - {n for n in names if len(axes[n]) == 1}
+        if clash:
+            raise RnnlabError(f"--grid sets {', '.join(sorted(clash))}, also given as an axis")
+        for values in itertools.product(*(axes[name] for name in names)):
+            for seed in seed_list:
+                settings = {**dict(zip(names, values, strict=True)), **entry, "seed": seed}
+                config = _checked(settings)
+                config = {
+                    k: v
+                    for k, v in config.items()
+                    if k in ("model", "seed") or v != defaults[k]
+                }  # fmt: skip
+                key = json.dumps(config, sort_keys=True)
+                if key not in seen:
+                    seen.add(key)
+                    grid.append(config)
+    return grid
+
+
+def _checked(settings: dict) -> dict:
+    """The settings as TrainConfig reads them, or a one-line error naming the bad one."""
+    try:
+        config = TrainConfig.from_dict(settings)
+    except RnnlabError as error:
+        raise RnnlabError(f"the grid has a bad configuration {settings}: {error}") from None
+    config.check_memory()
+    return {spec.name: getattr(config, spec.name) for spec in fields(config) if spec.name != "data"}

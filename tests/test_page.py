@@ -1,0 +1,439 @@
+"""rnnlab page: one HTML file that runs the model in the browser as rnnlab predict does.
+
+The page's own script runs under node (tests/js/harness.js evaluates the script
+text of the written page, no DOM) and is compared with the Python tokenizer,
+encoder and model, for every model kind; headless Chromium opens the page itself.
+Tests that need node or Chromium skip without them, except on CI (CI=true).
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import keras
+import numpy as np
+import pytest
+from helpers import aclimdb_files, tiny_config, write_tarball
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rnnlab
+from rnnlab.config import TrainConfig
+from rnnlab.data.tokenizer import tokenize
+from rnnlab.errors import RnnlabError
+from rnnlab.models import MODELS, ModelShape, build_model
+from rnnlab.predict import format_explanation
+from rnnlab.report.page import write_page
+from rnnlab.train import train
+
+HARNESS = Path(__file__).parent / "js" / "harness.js"
+SHAPE = ModelShape(num_words=24, maxlen=12, units=4, embedding_dim=5)
+# By rank: the first 20 get ids (num_words 24), the others are [OOV]; any other word is skipped.
+VOCABULARY = [
+    *["the", "movie", "was", "great", "bad", "film", "and", "it", "i", "a", "don't"],
+    *["οδος", "straße", "x²", "한국어", "映画", "awful", "boring", "wonderful", "plot"],
+    *["ß", "٣", "o'neil", "stanbul", "acting", "worst", "best", "fun", "dull"],
+]
+TEXTS = [
+    "The movie was great, I don't think it was bad!",
+    "",
+    "zzz qqq",
+    "Awful awful boring film <br /><br />and it was BAD. Wonderful plot, worst acting.",
+    "ΟΔΟΣ STRAẞE İstanbul x² ٣ 한국어 映画 O’Neil — unknownword",
+    " ".join(VOCABULARY * 3),
+    "<a href='the movie was great'>the film</a> " * 8 + "ΟΔΟΣ\nawful " * 10 + "the end",
+    # a tag long enough that a cut of the review falls inside it, at either end
+    "the film " * 20 + "<i title='" + "great movie " * 30 + "'> bad bad",
+    "<i title='" + "great movie " * 30 + "'>bad bad " + "the film " * 20,
+]
+
+
+def tool(names: list[str], install: str) -> str:
+    """The first of `names` on PATH; without it, skip (fail on CI, which installs it)."""
+    for name in names:
+        if path := shutil.which(name):
+            return path
+    message = f"{names[0]} is not installed: {install}"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but {message}")
+    pytest.skip(message)
+
+
+def run_node(page: Path, request: dict) -> dict:
+    node = tool(["node"], "apt-get install nodejs")
+    request_file = page.with_name(page.stem + ".request.json")
+    request_file.write_text(json.dumps(request))
+    done = subprocess.run(
+        [node, str(HARNESS), str(page), str(request_file)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def open_in_chromium(page: Path, review: str) -> str:
+    """The DOM of `page` opened with `#review=<review>`, once its scripts have run."""
+    chromium = tool(["chromium", "chromium-browser"], "apt-get install chromium fonts-noto-cjk")
+    url = f"{page.resolve().as_uri()}#review={quote(review, safe='')}"
+    with tempfile.TemporaryDirectory() as profile:
+        done = subprocess.run(
+            [chromium, "--headless", "--disable-gpu", "--no-sandbox", f"--user-data-dir={profile}",
+             "--virtual-time-budget=10000", "--dump-dom", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def shown_probability(dom: str) -> str:
+    match = re.search(r'<output id="probability">([^<]*)</output>', dom)
+    assert match, dom[-3000:]
+    return match.group(1)
+
+
+def assert_same_4_decimals(shown: str, p: float):
+    """The page prints what predict prints, unless p is within float32 noise of a tie."""
+    near_tie = abs((p * 1e4) % 1 - 0.5) < 1e-2
+    assert shown == f"{p:.4f}" or (near_tie and abs(float(shown) - p) <= 6e-5), (shown, p)
+
+
+# --- run folders ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("page")
+
+
+@pytest.fixture(scope="module")
+def trained_run(folder) -> Path:
+    """Model B trained for an epoch on tiny data: a run folder as rnnlab train writes it."""
+    data = write_tarball(folder / "tiny.tar.gz", aclimdb_files())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNLAB_HOME", str(folder / "home"))
+        train(tiny_config(data, epochs=1), folder / "trained", verbose=0)
+    return folder / "trained"
+
+
+@pytest.fixture(scope="module")
+def trained_page(trained_run) -> Path:
+    return write_page(trained_run)
+
+
+def copy_run(trained_run: Path, path: Path) -> Path:
+    return shutil.copytree(trained_run, path, ignore=shutil.ignore_patterns("page.html"))
+
+
+def run_with(trained_run: Path, path: Path, model, **preprocessing) -> Path:
+    """A copy of the trained run folder with `model` (of SHAPE) as its best model and
+    the fields of preprocessing.json changed: VOCABULARY, SHAPE, then `preprocessing`."""
+    copy_run(trained_run, path)
+    model.save(path / "best.keras")
+    spec = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
+    words = {"vocabulary": VOCABULARY, "num_words": SHAPE.num_words, "maxlen": SHAPE.maxlen}
+    (path / "preprocessing.json").write_text(json.dumps({**spec, **words, **preprocessing}))
+    return path
+
+
+def randomized(model, seed=0):
+    """Every weight drawn at random (biases too), so that each one shows in the output."""
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.6, w.shape).astype("float32") for w in model.get_weights()])
+    return model
+
+
+def custom_model(kind: str):
+    """Models rnnlab does not train yet, made of the layers the page runs."""
+    L = keras.layers
+    n, length = SHAPE.num_words, SHAPE.maxlen
+    hidden = {
+        # masked steps keep the state; post padding makes the last steps masked
+        "masked-post": [
+            L.Embedding(n, 5, mask_zero=True),
+            L.SimpleRNN(5, activation="relu", return_sequences=True),
+            L.Dropout(0.5),
+            L.GRU(4, reset_after=False, use_bias=False),
+        ],
+        "backwards": [
+            L.Embedding(n, 5),
+            L.Bidirectional(L.LSTM(3, return_sequences=True), merge_mode="sum"),
+            L.LSTM(4, recurrent_activation="hard_sigmoid", go_backwards=True),
+        ],
+        # a masked step outputs zeros, not the last output (the state is kept)
+        "zero-output": [
+            L.Embedding(n, 3, mask_zero=True),
+            L.SimpleRNN(3, zero_output_for_mask=True),
+        ],
+        "masked-bidirectional": [
+            L.Embedding(n, 5, mask_zero=True),
+            L.Bidirectional(L.GRU(3)),
+            L.Dense(4, activation="relu"),
+        ],
+    }[kind]
+    inputs = [keras.Input((length,), dtype="int32")]
+    return keras.Sequential([*inputs, *hidden, L.Dense(1, activation="sigmoid")], name=kind)
+
+
+KINDS = [*MODELS, "masked-post", "zero-output", "backwards", "masked-bidirectional"]
+BIDIRECTIONAL = {"bilstm", "bigru", "masked-bidirectional"}
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def kind_run(request, trained_run, folder):
+    kind = request.param
+    model = build_model(kind, SHAPE) if kind in MODELS else custom_model(kind)
+    post = kind in ("masked-post", "zero-output")
+    sides = {"padding": "post", "truncating": "post"} if post else {}
+    run = run_with(trained_run, folder / kind, randomized(model), **sides)
+    return kind, run, write_page(run)
+
+
+# --- the page equals predict ---------------------------------------------------------
+
+
+def test_every_model_kind_gives_predicts_ids_and_probabilities(kind_run):
+    kind, run, page = kind_run
+    predictor = rnnlab.load(run)
+    texts = TEXTS + [
+        " ".join(random.Random(seed).choices(VOCABULARY + ["unseen", "<br />"], k=seed * 3))
+        for seed in range(8)
+    ]
+    # A small chunk makes the page tokenize only the end of most reviews (what a
+    # 1 MB review needs): the ids must not change.
+    answers = run_node(page, {"encode": texts, "chunk": 40})["encode"]
+    expected_ids = predictor.encoder.encode(texts).ids
+    probabilities = predictor.predict(texts)
+    one_way = kind not in BIDIRECTIONAL
+    for text, answer, ids, p in zip(texts, answers, expected_ids, probabilities, strict=True):
+        assert answer["ids"] == ids.tolist(), text
+        assert answer["probability"] == pytest.approx(float(p), abs=1e-5), text
+        assert_same_4_decimals(answer["formatted"], float(p))
+        assert (answer["probabilities"] is not None) == one_way
+        if one_way:
+            explanation = predictor.explain(text)
+            per_token = explanation.probabilities
+            np.testing.assert_allclose(answer["probabilities"], per_token, atol=1e-5)
+            if predictor.encoder.padding == "pre":
+                assert moves_lines(answer["moves"]) == moves_lines_of_predict(text, explanation)
+
+
+def run_settings(run: Path) -> dict:
+    return json.loads((run / "preprocessing.json").read_text(encoding="utf-8"))
+
+
+def test_page_marks_skipped_words_and_truncation(kind_run):
+    _, run, page = kind_run
+    reviews = ["great film unseen " * 20, "the unseen movie"]
+    long, short = run_node(page, {"encode": reviews})["encode"]
+    cut = "cutAfter" if run_settings(run)["truncating"] == "post" else "cutBefore"
+    assert long[cut] and not short["cutBefore"] and not short["cutAfter"]
+    assert short["counts"] == {"words": 3, "skipped": 1, "oov": 0, "whole": True}
+    assert ["[START]", "the", "movie"] in (short["tokens"][:3], short["tokens"][-3:])
+
+
+def moves_lines(moves) -> list[str]:
+    if not moves["up"] and not moves["down"]:
+        return []
+    up, down = (
+        ", ".join(f"{move['token']} ({move['change']:+.3f})" for move in side)
+        for side in (moves["up"], moves["down"])
+    )
+    return [f"moved it up most: {up or '-'}", f"moved it down most: {down or '-'}"]
+
+
+def moves_lines_of_predict(text, explanation) -> list[str]:
+    return [
+        line
+        for line in format_explanation(text, explanation).splitlines()
+        if line.startswith("moved it")
+    ]
+
+
+def test_a_megabyte_review_is_read_fast_and_exactly(trained_page, trained_run):
+    review = ("A great movie <i>with <a href='x y'>tags</a></i> and ΟΔΟΣ; " * 20000)[: 1 << 20]
+    (answer,) = run_node(trained_page, {"encode": [review]})["encode"]
+    assert answer["ids"] == rnnlab.load(trained_run).encoder.encode([review]).ids[0].tolist()
+    assert answer["counts"]["whole"] is False  # only the end was tokenized
+    assert answer["milliseconds"] < 500
+
+
+# --- the tokenizer equals Python's -----------------------------------------------------
+
+HARD_CASES = [
+    "İstanbul ISTANBUL ıi İı Iİ",
+    "STRASSE Straße STRAẞE ß ẞ",
+    "ΟΔΟΣ ΟΔΟΣ. Σ ΑΣ ΑΣΑ Σ̈Α ΑΣ̈ ΑΣ'Β ΑΣ' 'ΑΣ ὈΔΥΣΣΕΎΣ ΣΑ 1Σ ʰΣ aʰΣ ᾼΣ Σ𐐀",
+    "café cafe\u0301 e\u0301 \u0301start",
+    "x² ⁴ ½ ① Ⅻ ⅻ ²³",
+    "zero\u200dwidth joi\u200cner a\u200bb \ufeffbom",
+    "emoji 😀😃 👍🏽 👨‍👩‍👧 ❤️ 🇰🇷 test😀word",
+    "<br /><br />tags <i>italic</i> <a href='x y'>link</a> a<b>b c < d > e <3 </ not <1a>",
+    "don't 'quoted' trailing' ''double'' o'neil rock'n'roll it’s ’tis can''t a' ' '",
+    "映画 東京 中文字符 ｆｕｌｌｗｉｄｔｈ ＡＢＣ",
+    "한국어 리뷰 입니다 ㅋㅋㅋ 한글ABC",
+    "العربية فيلم رائع ٣٤٥",
+    "हिन्दी फ़िल्म अच्छी १२३",
+    "digits ٣ ৩ ໓ ๓ 𝟑 𝟘",
+    "under_score snake_case __init__",
+    "mixed\x1eseparator \x00 nul \ud800 lone",
+    "ǅUNGLA ǲ Ǆ ﬁ ﬂ K Å Ω 𐐀𐐨 𞤀",
+    "",
+]
+
+
+def test_tokenizer_equals_python_on_hard_cases(trained_page):
+    answer = run_node(trained_page, {"tokenize": HARD_CASES})["tokenize"]
+    for text, words in zip(HARD_CASES, answer, strict=True):
+        assert words == tokenize(text), repr(text)
+
+
+TRICKY = [*"'’<>/_\n.ΣσΑİıẞß\u0301\u0307\u200d\u200b한映ʰ²٣😀𐐀", "<br />", "<i>", "</a>"]
+ANY_TEXT = st.lists(st.one_of(st.characters(), st.sampled_from(TRICKY)), max_size=30).map("".join)
+
+
+# One node run per example, 100 texts each; no health check on a busy machine's speed.
+@settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(ANY_TEXT, min_size=100, max_size=100))
+def test_tokenizer_equals_python_on_any_text(trained_page, texts):
+    answer = run_node(trained_page, {"tokenize": texts})["tokenize"]
+    for text, words in zip(texts, answer, strict=True):
+        assert words == tokenize(text), repr(text)
+
+
+def real_reviews(tarball, n: int) -> list[str]:
+    """The first `n` reviews of the aclImdb tarball, decoded as the data layer does."""
+    texts = []
+    with tarfile.open(tarball) as tar:
+        while len(texts) < n:
+            member = tar.next()
+            if member.isfile() and member.name.endswith(".txt"):
+                texts.append(tar.extractfile(member).read().decode("utf-8", errors="replace"))
+    return texts
+
+
+def test_tokenizer_equals_python_on_2000_real_reviews(real_data, trained_page):
+    texts = real_reviews(real_data, 2000)
+    answer = run_node(trained_page, {"tokenize": texts})["tokenize"]
+    for text, words in zip(texts, answer, strict=True):
+        assert words == tokenize(text), text[:200]
+
+
+# --- the real vocabulary: exact, and small enough ----------------------------------------
+
+
+@pytest.mark.slow
+def test_model_b_page_with_the_real_vocabulary(real_data, real_home, folder):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNLAB_HOME", str(real_home))
+        config = TrainConfig(model="simplernn-embedding", data=real_data, epochs=1)
+        train(config, folder / "real-b", verbose=0)
+    predictor = rnnlab.load(folder / "real-b")
+    assert len(predictor.encoder.vocabulary) > 80000
+    page = write_page(folder / "real-b")
+    assert page.stat().st_size <= 300_000
+    texts = real_reviews(real_data, 40)
+    answers = run_node(page, {"encode": texts})["encode"]
+    for text, answer in zip(texts, answers, strict=True):
+        explanation = predictor.explain(text)
+        assert answer["ids"] == explanation.ids
+        np.testing.assert_allclose(answer["probabilities"], explanation.probabilities, atol=1e-5)
+
+
+# --- in a browser ------------------------------------------------------------------------
+
+
+def test_browser_scores_the_review_in_the_address(trained_page, trained_run):
+    review = "The movie was great and wonderful, I loved it!"
+    dom = open_in_chromium(trained_page, review)
+    p = float(rnnlab.load(trained_run).predict([review])[0])
+    assert_same_4_decimals(shown_probability(dom), p)
+    assert ("positive" if p >= 0.5 else "negative") in re.search(r'<span id="label"[^>]*>', dom)[0]
+    assert "[START]" in dom and "<svg" in dom
+
+
+def test_review_and_vocabulary_stay_text(trained_run, folder):
+    """A review with HTML in the address and HTML in the vocabulary run nothing."""
+    crafted = [
+        "great",
+        "</script><script>document.body.dataset.pwned=1</script>",
+        "<!--",
+        '"quoted"',
+        "<b>bold</b>",
+        "&amp;",
+        "\u2028",
+        "x</SCRIPT >",
+    ]
+    model = randomized(build_model("simplernn-embedding", SHAPE), seed=1)
+    run = run_with(trained_run, folder / "crafted", model, vocabulary=crafted * 5 + VOCABULARY)
+    page = write_page(run, lang="ko")
+    review = (
+        '</textarea><img src=x onerror="document.body.dataset.pwned=2">'
+        "<script>document.body.dataset.pwned=3</script> great"
+    )
+    dom = open_in_chromium(page, review)
+    assert "data-pwned" not in dom and "<img" not in dom
+    assert "&lt;img src=x onerror=" in dom  # the review, as text in the box
+    assert_same_4_decimals(shown_probability(dom), float(rnnlab.load(run).predict([review])[0]))
+    assert "긍정" in dom or "부정" in dom
+
+
+def test_bidirectional_pages_explain_why_there_are_no_token_probabilities(trained_page):
+    message = "--explain reads a one-directional RNN's state token by token; {name} reads"
+    assert message in trained_page.read_text(encoding="utf-8")
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def test_page_is_self_contained_and_written_once(trained_run, trained_page):
+    html = trained_page.read_text(encoding="utf-8")
+    assert set(re.findall(r"\w+://[^\s\"'`]*", html)) == {"http://www.w3.org/2000/svg"}
+    assert "default-src 'none'" in html  # the browser itself refuses any request
+    with pytest.raises(RnnlabError, match="exists; pass --overwrite"):
+        write_page(trained_run)
+    assert write_page(trained_run, overwrite=True) == trained_page
+    with pytest.raises(RnnlabError, match="language"):
+        write_page(trained_run, trained_run / "other.html", lang="fr")
+
+
+def test_run_folder_without_preprocessing(trained_run, folder):
+    run = copy_run(trained_run, folder / "no-words")
+    (run / "preprocessing.json").unlink()
+    with pytest.raises(RnnlabError, match="preprocessing.json"):
+        write_page(run)
+
+
+def test_damaged_model(trained_run, folder):
+    run = copy_run(trained_run, folder / "damaged")
+    (run / "best.keras").write_bytes(b"not a zip file")
+    with pytest.raises(RnnlabError, match="damaged"):
+        write_page(run)
+
+
+@pytest.mark.parametrize(
+    "layers, named",
+    [
+        ([keras.layers.Conv1D(4, 3), keras.layers.GlobalMaxPooling1D()], "Conv1D"),
+        ([keras.layers.SimpleRNN(4, activation="gelu")], "gelu"),
+        ([keras.layers.LSTM(4, return_sequences=True)], "final state"),
+    ],
+)
+def test_layers_the_page_cannot_run(trained_run, folder, layers, named):
+    model = keras.Sequential(
+        [keras.Input((SHAPE.maxlen,), dtype="int32"), keras.layers.Embedding(24, 4), *layers,
+         keras.layers.Dense(1, activation="sigmoid")]
+    )  # fmt: skip
+    run = run_with(trained_run, folder / f"unsupported-{named}", model)
+    with pytest.raises(RnnlabError, match=named):
+        write_page(run)

@@ -1,0 +1,320 @@
+"""Sweeps under concurrency and failure: every configuration completes exactly once.
+
+Each test runs real worker processes on both storages: the journal file in
+the sweep folder and a throwaway PostgreSQL cluster (tests/postgres.py).
+The workers import this module for its trial function, `sleepy_trial`, which
+appends what it does to a file: how many times each configuration's function
+really ran, and how many times each worker ran its setup (this module's import).
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from optuna.trial import TrialState
+
+from rnnlab.child import start_python
+from rnnlab.errors import RnnlabError
+from rnnlab.sweep.run import run_sweep
+from rnnlab.sweep.study import CONFIG_KEY, ERROR, config_key, open_sweep
+
+RUNS_LOG = "RNNLAB_TEST_SWEEP_RUNS"  # where sleepy_trial appends, set for the workers
+TRIAL_FUNCTION = "test_sweep_study:sleepy_trial"
+# Short, so that tests end in seconds; 3 s spares a live worker on a busy machine.
+FAST_HEARTBEAT = {"heartbeat_interval": 1, "grace_period": 3}
+
+
+def _append(line: str) -> None:
+    with open(os.environ[RUNS_LOG], "a") as runs:  # one short append: atomic
+        runs.write(line + "\n")
+
+
+if os.environ.get(RUNS_LOG):  # in a worker: its setup
+    _append(f"setup - {os.getpid()}")
+
+
+def sleepy_trial(config: dict, trial_dir: Path) -> dict:
+    """Sleeps, writes a file in its run folder, returns a number; on request fails,
+    returns nonsense, or SIGKILLs its own worker the first time."""
+    key = config_key(config)
+    _append(f"start {key} {os.getpid()}")
+    if config.get("die"):
+        first_time = Path(os.environ[RUNS_LOG] + f".died-{key}")
+        if not first_time.exists():
+            first_time.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(config.get("sleep", 0.1))
+    if config.get("fail"):
+        raise ValueError("this configuration always fails\nsecond line")
+    (trial_dir / "result.txt").write_text(json.dumps(config))
+    _append(f"end {key} {os.getpid()}")
+    if config.get("nonsense"):
+        return {"objective": "high"}
+    return {"objective": config["seed"] / 10, "history": [{"epoch": 1, "val_loss": 0.5}]}
+
+
+def grid(models=("gru", "lstm", "rnn"), seeds=4, **settings) -> list[dict]:
+    return [{"model": m, "seed": s, **settings} for m in models for s in range(seeds)]
+
+
+@pytest.fixture(params=["journal", "postgresql"])
+def storage(request) -> str | None:
+    """None (the journal file), or the URL of a fresh PostgreSQL database."""
+    return None if request.param == "journal" else request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch):
+    """The log of what sleepy_trial did; workers import this module from tests/."""
+    monkeypatch.setenv(RUNS_LOG, str(tmp_path / "runs.log"))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))
+    return Runs(tmp_path / "runs.log")
+
+
+class Runs:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def lines(self) -> list[tuple[str, str, int]]:
+        if not self.path.exists():
+            return []
+        return [
+            (what, key, int(pid))
+            for what, key, pid in (line.split() for line in self.path.read_text().splitlines())
+        ]
+
+    def count(self, what: str) -> Counter:
+        """How many times each configuration key did `what` ("start" or "end")."""
+        return Counter(key for done, key, _ in self.lines() if done == what)
+
+    def setups_per_worker(self) -> Counter:
+        return Counter(pid for done, _, pid in self.lines() if done == "setup")
+
+    def trial_pids(self) -> set[int]:
+        return {pid for done, _, pid in self.lines() if done == "start"}
+
+
+def complete_trials(folder: Path, configs: list[dict], storage) -> Counter:
+    """COMPLETE trials per configuration key, as the storage has them."""
+    with open_sweep(folder, configs, storage=storage, **FAST_HEARTBEAT) as sweep:
+        return Counter(t.user_attrs[CONFIG_KEY] for t in sweep.trials((TrialState.COMPLETE,)))
+
+
+def each_once(configs: list[dict]) -> Counter:
+    return Counter(config_key(config) for config in configs)
+
+
+PARENT = """
+import json, sys
+from rnnlab.sweep.run import run_sweep
+folder, configs, storage, jobs, trial_function = sys.argv[1:]
+try:
+    run_sweep(folder, json.loads(configs), trial_function, jobs=int(jobs),
+              storage=storage or None, heartbeat_interval=1, grace_period=3)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def start_parent(folder: Path, configs: list[dict], storage, jobs: int) -> subprocess.Popen:
+    """`rnnlab sweep` as a separate program (what another terminal or machine runs)."""
+    arguments = (str(folder), json.dumps(configs), storage or "", str(jobs), TRIAL_FUNCTION)
+    return start_python(PARENT, *arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_three_commands_started_at_once_complete_each_configuration_once(tmp_path, storage, runs):
+    configs = grid()
+    parents = [start_parent(tmp_path / "sweep", configs, storage, jobs=1) for _ in range(3)]
+    for parent in parents:
+        _, errors = parent.communicate(timeout=120)
+        assert parent.returncode == 0, errors.decode()
+        assert errors == b""
+    assert complete_trials(tmp_path / "sweep", configs, storage) == each_once(configs)
+    assert runs.count("end") == each_once(configs)  # each function ran to its end once
+    assert runs.count("start") == each_once(configs)
+    setups = runs.setups_per_worker()
+    assert set(setups.values()) == {1} and runs.trial_pids() <= set(setups)
+    assert len(list((tmp_path / "sweep" / "trials").glob("*/result.txt"))) == len(configs)
+
+
+def test_a_worker_killed_mid_trial_is_replaced_and_every_configuration_completes_once(
+    tmp_path, storage, runs
+):
+    configs = grid(seeds=3) + [{"model": "gru", "seed": 9, "die": True}]
+    events = []
+    result = run_sweep(
+        tmp_path / "sweep",
+        configs,
+        TRIAL_FUNCTION,
+        jobs=3,
+        storage=storage,
+        on_event=events.append,
+        **FAST_HEARTBEAT,
+    )
+    doomed = config_key(configs[-1])
+    assert len(result.worker_problems) == 1 and "killed by SIGKILL" in result.worker_problems[0]
+    assert complete_trials(tmp_path / "sweep", configs, storage) == each_once(configs)
+    assert runs.count("end") == each_once(configs)
+    assert runs.count("start")[doomed] == 2  # killed, then run again by another worker
+    assert [o.state for o in result.outcomes] == ["complete"] * len(configs)
+    assert result.outcomes[-1].attempts == 2
+    states = Counter(event.state for event in events)
+    assert states == {"complete": len(configs), "requeued": 1}
+    assert events[-1].progress.done == len(configs) == events[-1].progress.total
+    requeued = next(event for event in events if event.state == "requeued")
+    assert config_key(requeued.config) == doomed
+
+
+def test_ctrl_c_stops_every_worker_within_10_s_and_the_next_run_continues(tmp_path, storage, runs):
+    configs = grid(models=("gru",), seeds=3, sleep=1.0)
+    parent = start_parent(tmp_path / "sweep", configs, storage, jobs=2)
+    deadline = time.monotonic() + 60
+    while len(runs.count("start")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(runs.count("start")) == 2, "the workers never started their trials"
+    interrupted = time.monotonic()
+    parent.send_signal(signal.SIGINT)
+    output, errors = parent.communicate(timeout=30)
+    assert time.monotonic() - interrupted < 10
+    assert parent.returncode == 130
+    assert (output, errors) == (b"", b"")  # no traceback from the parent or its workers
+    for pid in runs.trial_pids():
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not runs.count("end")  # both trials were interrupted
+
+    result = run_sweep(tmp_path / "sweep", configs, TRIAL_FUNCTION, jobs=2, storage=storage)
+    assert [o.state for o in result.outcomes] == ["complete"] * 3
+    assert complete_trials(tmp_path / "sweep", configs, storage) == each_once(configs)
+    assert runs.count("end") == each_once(configs)
+
+
+def test_when_every_worker_died_the_run_says_so_and_the_next_run_finishes(tmp_path, runs):
+    doomed = {"model": "gru", "seed": 9, "die": True}  # as after a power cut
+    configs = grid(models=("gru",), seeds=2) + [doomed]
+    with pytest.raises(RnnlabError, match="1 of 3 configurations left: worker 0 was killed by"):
+        run_sweep(tmp_path / "sweep", configs, TRIAL_FUNCTION)
+    result = run_sweep(tmp_path / "sweep", configs, TRIAL_FUNCTION)
+    assert [o.state for o in result.outcomes] == ["complete"] * 3
+    assert complete_trials(tmp_path / "sweep", configs, None) == each_once(configs)
+    assert runs.count("start")[config_key(doomed)] == 2
+
+
+def test_a_failing_trial_fails_its_configuration_and_only_the_next_run_retries_it(tmp_path, runs):
+    configs = grid(models=("gru",), seeds=2) + [
+        {"model": "bad", "seed": 0, "fail": True},
+        {"model": "odd", "seed": 0, "nonsense": True},
+    ]
+    events = []
+    result = run_sweep(tmp_path / "sweep", configs, TRIAL_FUNCTION, on_event=events.append)
+    first, _, bad, odd = result.outcomes
+    assert bad.state == "failed" and bad.error == "ValueError: this configuration always fails"
+    assert odd.error == "the trial function's results have no number under 'objective'"
+    assert first.state == "complete" and first.results["objective"] == 0.0
+    assert (result.progress.done, result.progress.failed, result.progress.total) == (2, 2, 4)
+    assert result.worker_problems == []
+    failed = [event for event in events if event.state == "failed"]
+    assert sorted(event.config["model"] for event in failed) == ["bad", "odd"]
+
+    again = run_sweep(tmp_path / "sweep", configs, TRIAL_FUNCTION)
+    starts = runs.count("start")
+    assert starts[config_key(configs[2])] == 2  # retried once by the second run
+    assert starts[config_key(configs[0])] == 1  # finished trials never run again
+    assert again.outcomes[2].attempts == 2 and again.outcomes[2].state == "failed"
+    with open_sweep(tmp_path / "sweep", configs) as sweep:
+        assert all(ERROR in t.user_attrs for t in sweep.trials((TrialState.FAIL,)))
+
+
+def test_an_unimportable_trial_function_is_a_one_line_error(tmp_path, runs):
+    with pytest.raises(RnnlabError, match="expected 'module:function'"):
+        run_sweep(tmp_path / "sweep", grid(), "no colon")
+    with pytest.raises(RnnlabError, match="cannot load the trial function 'nowhere:run'") as error:
+        run_sweep(tmp_path / "sweep", grid(), "nowhere:run", jobs=2)
+    assert "\n" not in str(error.value) and "rerun" in str(error.value)
+
+
+def test_a_grid_that_differs_from_the_sweeps_is_refused_with_a_way_on(tmp_path, storage):
+    with open_sweep(tmp_path / "a", grid(), name="mine", storage=storage):
+        pass
+    # On PostgreSQL, as from another machine: another folder, the same study.
+    elsewhere = tmp_path / ("a" if storage is None else "b")
+    with pytest.raises(RnnlabError, match="started with another grid.*another --name"):
+        open_sweep(elsewhere, grid(seeds=5), name="mine", storage=storage)
+    with open_sweep(elsewhere, list(reversed(grid())), name="mine", storage=storage) as again:
+        assert again.grid == grid()  # the same grid in another order is the same sweep
+    with pytest.raises(RnnlabError, match="holds the sweep 'mine'"):
+        open_sweep(tmp_path / "a", grid(seeds=5), storage=storage)
+
+
+def test_a_folder_that_is_not_a_sweep_folder_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(RnnlabError, match="not a sweep folder"):
+        open_sweep(tmp_path, grid())
+    with pytest.raises(RnnlabError, match="cannot use .* as a sweep folder"):
+        open_sweep(tmp_path / "notes.txt", grid())
+    with pytest.raises(RnnlabError, match="no sweep named 'other'"):
+        open_sweep(tmp_path / "empty", name="other")
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("postgresql://u@127.0.0.1:notaport/db", "not a storage URL"),
+        ("mysql://u@127.0.0.1/db", "unsupported storage mysql://"),
+        ("postgresql://u@127.0.0.1:1/db", "Connection refused"),
+        ("postgresql://u@127.0.0.1:99999/db", "invalid port"),
+    ],
+)
+def test_a_wrong_storage_url_is_a_one_line_error_and_leaves_no_folder(tmp_path, url, message):
+    with pytest.raises(RnnlabError, match=message) as error:
+        open_sweep(tmp_path / "sweep", grid(), storage=url)
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_a_server_that_never_answers_is_an_error_within_10_s(tmp_path):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"postgresql://u@127.0.0.1:{silent.getsockname()[1]}/db"
+        started = time.monotonic()
+        with pytest.raises(RnnlabError, match="timeout") as error:
+            open_sweep(tmp_path / "sweep", grid(), storage=url)
+    assert time.monotonic() - started < 10
+    assert "\n" not in str(error.value)
+
+
+def test_a_missing_database_is_a_one_line_error(tmp_path, postgres_server):  # noqa: F811
+    missing = postgres_server.rsplit("/", 1)[0] + "/no_such_database"
+    with pytest.raises(RnnlabError, match='database "no_such_database" does not exist'):
+        open_sweep(tmp_path / "sweep", grid(), storage=missing)
+
+
+def test_claims_from_many_threads_at_once_take_each_trial_once(tmp_path, storage):
+    """Claims race harder from threads than from processes: the lock and ask() agree."""
+    configs = grid(models=("gru", "lstm"), seeds=10)
+    folder = tmp_path / "sweep"
+    with open_sweep(folder, configs, storage=storage, **FAST_HEARTBEAT) as sweep:
+        sweep.enqueue_missing()
+    claimed = []
+
+    def claim_all():
+        with open_sweep(folder, configs, storage=storage, **FAST_HEARTBEAT) as sweep:
+            while (claim := sweep.claim()) is not None:
+                claimed.append(claim.key)
+                sweep.complete(claim, {"objective": 1.0}, 1.0)
+
+    claimers = [threading.Thread(target=claim_all) for _ in range(4)]
+    for claimer in claimers:
+        claimer.start()
+    for claimer in claimers:
+        claimer.join()
+    assert Counter(claimed) == each_once(configs)
+    assert complete_trials(folder, configs, storage) == each_once(configs)
