@@ -28,7 +28,7 @@ os.environ.setdefault("KERAS_BACKEND", "jax")  # as rnnlab does; before Keras is
 from common import epoch_result, run_child, spread  # noqa: E402
 
 from rnnlab.engine import ENGINES  # noqa: E402
-from rnnlab.models import MODELS, chapter_models  # noqa: E402
+from rnnlab.models import KERAS_MODELS, chapter_models  # noqa: E402
 
 BOOK_MODELS = chapter_models("9-2") + chapter_models("9-3")
 
@@ -84,7 +84,7 @@ def main():
     )
     parser.add_argument("--data", default=os.environ.get("RNNLAB_DATA"), help="IMDB source")
     parser.add_argument("--epochs", type=int, default=5, help="epochs per configuration (>= 3)")
-    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=list(KERAS_MODELS), choices=KERAS_MODELS)
     parser.add_argument("--engines", nargs="+", default=list(ENGINES), choices=list(ENGINES))
     parser.add_argument("--repeats", type=int, default=1, help="interleaved runs of each")
     parser.add_argument("--child", help=argparse.SUPPRESS)

@@ -124,12 +124,12 @@ def loop_costs() -> dict[str, float]:
 
 
 def main():
-    from rnnlab.models import MODELS
+    from rnnlab.models import KERAS_MODELS
 
     print(f"cores: {os.cpu_count()}; batch 64 x 100 steps; {BATCHES_PER_EPOCH} batches per epoch")
     row = "{:<22} {:>12} {:>16} {:>22}"
     print(row.format("model", "forward ms", "fwd+bwd ms", "fwd+bwd x 313 (s)"))
-    for name in MODELS:
+    for name in KERAS_MODELS:
         forward, both = model_costs(name)
         print(row.format(name, f"{forward:.3f}", f"{both:.3f}", f"{both * 313 / 1e3:.3f}"))
     print()

@@ -21,9 +21,10 @@ REAL_DATA = os.environ.get("RNNLAB_DATA", "").strip() or None
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
-    """Each test gets its own cache folder and no $RNNLAB_DATA."""
+    """Each test gets its own cache folder, no $RNNLAB_DATA and no $RNNLAB_LANG."""
     monkeypatch.setenv("RNNLAB_HOME", str(tmp_path / "rnnlab-home"))
     monkeypatch.delenv("RNNLAB_DATA", raising=False)
+    monkeypatch.delenv("RNNLAB_LANG", raising=False)
 
 
 @pytest.fixture(scope="session")

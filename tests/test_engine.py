@@ -19,7 +19,7 @@ from helpers import tiny_config
 from rnnlab import runs
 from rnnlab.engine import ENGINES, draws_dropout_masks
 from rnnlab.engine import xla as xla_layers
-from rnnlab.models import MODELS, build_model
+from rnnlab.models import KERAS_MODELS, build_model
 from rnnlab.train import train
 
 CASES = {
@@ -164,7 +164,7 @@ def test_models_with_rnn_dropout_validate_in_training_size_batches():
     """Keras draws an RNN's dropout mask at every call, validation included: the
     number of validation batches moves the next epoch's masks, so it stays 64."""
     xla = ENGINES["xla"]
-    sizes = {name: xla.validation_batch_size(build_model(name), 64) for name in MODELS}
+    sizes = {name: xla.validation_batch_size(build_model(name), 64) for name in KERAS_MODELS}
     assert sizes["lstm-dropout"] == sizes["lstm-stacked"] == 64
     for name in ("simplernn-onehot", "simplernn-embedding", "lstm", "gru", "bilstm", "bigru"):
         assert sizes[name] == xla.eval_batch_size, name

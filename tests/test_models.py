@@ -6,7 +6,7 @@ import pytest
 
 from rnnlab import tutorial
 from rnnlab.layers import OneHotSimpleRNN
-from rnnlab.models import MODELS, build_model, chapter_models, summary_text
+from rnnlab.models import KERAS_MODELS, build_model, chapter_models, summary_text
 from rnnlab.tutorial import ModelShape
 
 
@@ -49,7 +49,7 @@ BOOK_PARAMETERS = {
 }
 
 
-@pytest.mark.parametrize("name", MODELS)
+@pytest.mark.parametrize("name", KERAS_MODELS)
 def test_parameter_count_equals_keras_own_layers(name):
     """Our registry against the same architecture written directly in Keras."""
     e = lambda: keras.layers.Embedding(500, 16)  # noqa: E731
@@ -89,7 +89,7 @@ def test_gated_formulas():
 
 
 def test_every_registered_model_builds_with_a_formula_for_each_layer():
-    for name in MODELS:
+    for name in KERAS_MODELS:
         model = build_model(name)
         text = summary_text(model)
         for layer in model.layers:

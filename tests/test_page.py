@@ -28,7 +28,7 @@ import rnnlab
 from rnnlab.config import TrainConfig
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.errors import RnnlabError
-from rnnlab.models import MODELS, ModelShape, build_model
+from rnnlab.models import KERAS_MODELS, ModelShape, build_model
 from rnnlab.predict import format_explanation
 from rnnlab.report.page import write_page
 from rnnlab.train import train
@@ -185,14 +185,14 @@ def custom_model(kind: str):
     return keras.Sequential([*inputs, *hidden, L.Dense(1, activation="sigmoid")], name=kind)
 
 
-KINDS = [*MODELS, "masked-post", "zero-output", "backwards", "masked-bidirectional"]
+KINDS = [*KERAS_MODELS, "masked-post", "zero-output", "backwards", "masked-bidirectional"]
 BIDIRECTIONAL = {"bilstm", "bigru", "masked-bidirectional"}
 
 
 @pytest.fixture(scope="module", params=KINDS)
 def kind_run(request, trained_run, folder):
     kind = request.param
-    model = build_model(kind, SHAPE) if kind in MODELS else custom_model(kind)
+    model = build_model(kind, SHAPE) if kind in KERAS_MODELS else custom_model(kind)
     post = kind in ("masked-post", "zero-output")
     sides = {"padding": "post", "truncating": "post"} if post else {}
     run = run_with(trained_run, folder / kind, randomized(model), **sides)

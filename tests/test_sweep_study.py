@@ -22,8 +22,9 @@ from optuna.trial import TrialState
 
 from rnnlab.child import start_python
 from rnnlab.errors import RnnlabError
+from rnnlab.sweep.identity import config_key
 from rnnlab.sweep.run import run_sweep
-from rnnlab.sweep.study import CONFIG_KEY, ERROR, config_key, open_sweep
+from rnnlab.sweep.study import CONFIG_KEY, ERROR, open_sweep
 
 RUNS_LOG = "RNNLAB_TEST_SWEEP_RUNS"  # where sleepy_trial appends, set for the workers
 TRIAL_FUNCTION = "test_sweep_study:sleepy_trial"

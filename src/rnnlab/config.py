@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 from . import engine, tutorial
 from .errors import RnnlabError
-from .models import MODELS
+from .models import MODELS, PRESETS
 
 DATA_HELP = (
     "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
@@ -142,6 +142,18 @@ class TrainConfig:
     @property
     def shape(self) -> tutorial.ModelShape:
         return tutorial.ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
+
+    @classmethod
+    def resolve(cls, preset: str | None = None, **given) -> "TrainConfig":
+        """The settings a training uses: TrainConfig's defaults, then the model's own
+        (a model's `defaults` in models.py), then the preset's, then those `given`, each
+        over the ones before."""
+        if preset is not None and preset not in PRESETS:
+            raise RnnlabError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
+        chosen = PRESETS.get(preset, {})
+        model = given.get("model", chosen.get("model", cls.model))
+        own = MODELS[model].defaults if model in MODELS else {}
+        return cls.from_dict({**own, **chosen, **given})
 
     @classmethod
     def from_dict(cls, settings: dict) -> "TrainConfig":

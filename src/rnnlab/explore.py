@@ -4,6 +4,7 @@ Used by `rnnlab data` and by the reports of `rnnlab reproduce`.
 """
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import numpy as np
 from . import tutorial
 from .data import RawImdb, length_stats, memory_table, open_imdb
 from .data.imdb import decode_review
+from .i18n import gettext_for
 
 
 @dataclass
@@ -85,16 +87,28 @@ def _mb(n_bytes: int) -> str:
     return f"{n_bytes / 1e6:,.1f} MB"
 
 
-def memory_lines(memory: list[dict]) -> list[str]:
-    lines = [
-        f"  {'split':<6} {'reviews':>8} {'padded int32':>14} {'one-hot float32':>16} "
-        f"{'one-hot float64':>16}"
-    ]
+def _pad(text: str, width: int, right=True) -> str:
+    """`text` padded to `width` columns; wide characters (Hangul) take two."""
+    wide = sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+    space = " " * max(0, width - len(text) - wide)
+    return space + text if right else text + space
+
+
+def memory_lines(memory: list[dict], lang="en") -> list[str]:
+    _ = gettext_for(lang)
+    splits = {"train": _("train"), "val": _("val")}
+    columns = [_("split"), _("reviews"), _("padded int32")]
+    columns += [_("one-hot float32"), _("one-hot float64")]
+
+    def line(cells) -> str:  # the first column left-aligned, the others right
+        first, *others = zip(cells, (6, 8, 14, 16, 16), strict=True)
+        return "  " + " ".join([_pad(*first, right=False), *(_pad(*o) for o in others)])
+
+    lines = [line(columns)]
     for row in memory:
-        lines.append(
-            f"  {row['split']:<6} {row['reviews']:>8,} {_mb(row['padded_int32_bytes']):>14} "
-            f"{_mb(row['onehot_float32_bytes']):>16} {_mb(row['onehot_float64_bytes']):>16}"
-        )
+        kinds = ("padded_int32", "onehot_float32", "onehot_float64")
+        sizes = [_mb(row[f"{kind}_bytes"]) for kind in kinds]
+        lines.append(line([splits.get(row["split"], row["split"]), f"{row['reviews']:,}", *sizes]))
     return lines
 
 

@@ -5,11 +5,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import RnnlabError
+
 
 def atomic_write(path, write) -> Path:
     """Call `write(binary_file)` on a temporary file beside `path`, then rename it
     over `path` (an atomic step on one file system)."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise RnnlabError(
+            f"{path} is not a regular file (a folder, a device or a pipe): give a file path"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -8,7 +8,7 @@ listing the models (`rnnlab --help`) stays instant.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import tutorial
 from .errors import RnnlabError
@@ -19,8 +19,15 @@ from .tutorial import ModelShape
 class ModelSpec:
     name: str
     description: str
-    hidden_layers: Callable  # (ModelShape, layer namespace) -> the layers between ids and output
-    chapter: str  # "9-2" and "9-3": the book's; "beyond": rnnlab's own
+    # (ModelShape, layer namespace) -> the layers between ids and output; None for a
+    # bag-of-words baseline (baselines.py), which is no Keras model
+    hidden_layers: Callable | None
+    chapter: str  # "9-2" and "9-3": the book's; "beyond": rnnlab's own; "baseline"
+    defaults: dict = field(default_factory=dict)  # settings this model trains with by default
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.hidden_layers is None
 
 
 def bilstm(shape, layers):
@@ -65,8 +72,27 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("gru", "Embedding -> GRU -> Dense", tutorial.gru, "9-3"),
         ModelSpec("bilstm", "Embedding -> Bidirectional(LSTM) -> Dense", bilstm, "beyond"),
         ModelSpec("bigru", "Embedding -> Bidirectional(GRU) -> Dense", bigru, "beyond"),
+        ModelSpec(
+            "bow-logreg",
+            "baseline: logistic regression on which words a review holds",
+            None,
+            "baseline",
+        ),
+        ModelSpec(
+            "tfidf-logreg",
+            "baseline: logistic regression on TF-IDF of words and word pairs, every word",
+            None,
+            "baseline",
+            {"num_words": 100_000, "maxlen": 1000},  # the whole vocabulary, whole reviews
+        ),
     ]
 }
+
+
+KERAS_MODELS = tuple(name for name, spec in MODELS.items() if not spec.is_baseline)
+
+# Named recipes: settings for `rnnlab train --preset NAME` (options given override them).
+PRESETS: dict[str, dict] = {}
 
 
 def chapter_models(chapter: str) -> tuple[str, ...]:
@@ -78,6 +104,8 @@ def build_model(name: str, shape: ModelShape = ModelShape(), layers=None):
     """The keras.Model called `name`; `layers`: an engine's layer namespace (default Keras')."""
     if name not in MODELS:
         raise RnnlabError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    if MODELS[name].is_baseline:
+        raise RnnlabError(f"{name} is a bag-of-words baseline (baselines.py), not a Keras model")
     return tutorial.build_model(MODELS[name].hidden_layers, shape, layers, name.replace("-", "_"))
 
 

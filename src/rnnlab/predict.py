@@ -8,13 +8,12 @@ set, so predicting needs neither the data set nor the network.
 import csv
 import itertools
 import json
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from . import runs
+from .baselines import NgramLogReg
 from .data.encoder import TextEncoder
 from .errors import RnnlabError
 
@@ -49,6 +48,11 @@ class Predictor:
         return self.predict_encoded(texts)[0]
 
     def explain(self, text: str) -> Explanation:
+        if isinstance(self.model, NgramLogReg):
+            raise RnnlabError(
+                f"--explain follows an RNN's state word by word; {self.model.name} is a bag "
+                "of words, which reads no order: use rnnlab predict without --explain"
+            )
         encoded = self.encoder.encode([text])
         ids = encoded.ids[0]
         running = self._running_model().predict(encoded.ids, verbose=0)[0, :, 0]
@@ -87,10 +91,11 @@ class Predictor:
 
 def load(run_dir, allow_unfinished=False) -> Predictor:
     """The trained model of `run_dir` (a folder written by `rnnlab train`), for raw text."""
-    runs.check(run_dir, (runs.CONFIG, runs.BEST_MODEL), allow_unfinished)
+    runs.check(run_dir, (runs.CONFIG,), allow_unfinished)
     encoder = runs.read_encoder(run_dir)
     model = runs.load_model(run_dir, allow_unfinished)
-    check_fits(encoder, model, run_dir)
+    if not isinstance(model, NgramLogReg):
+        check_fits(encoder, model, run_dir)
     return Predictor(model, encoder)
 
 
@@ -120,14 +125,16 @@ def format_explanation(text: str, explanation: Explanation, threshold=0.5) -> st
         f"{'step':>4}  {'token':<18} {'P(positive)':>11}  {'change':>7}",
     ]
     previous = None
-    padding = sum(1 for t in e.tokens if t == "[PAD]")
+    leading = next((i for i, token in enumerate(e.tokens) if token != "[PAD]"), len(e.tokens))
     steps = list(enumerate(zip(e.tokens, e.probabilities, strict=True), start=1))
-    if padding:
-        last_pad = e.probabilities[padding - 1]
-        lines.append(f"{'1-' + str(padding):>4}  {'[PAD] x ' + str(padding):<18} {last_pad:>11.4f}")
-        previous, steps = last_pad, steps[padding:]
+    if leading:  # 'pre' padding: fold the padding before the review into one line
+        last_pad = e.probabilities[leading - 1]
+        lines.append(f"{'1-' + str(leading):>4}  {'[PAD] x ' + str(leading):<18} {last_pad:>11.4f}")
+        previous, steps = last_pad, steps[leading:]
     moves = []
     for step, (token, p) in steps:
+        if token == "[PAD]":  # 'post' padding after the review: the state just runs on
+            continue
         change = "" if previous is None else f"{p - previous:+.4f}"
         lines.append(f"{step:>4}  {token:<18} {p:>11.4f}  {change:>7}")
         if previous is not None and token not in ("[START]", "[OOV]"):
@@ -147,67 +154,7 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-# --- many reviews: reading files and writing results, streamed in batches -------------
-
-INPUT_FORMATS = ("txt", "csv", "jsonl")
-
-
-def _lines(path: str):
-    """(line number, line) of a UTF-8 file or of standard input ('-'), decoded line
-    by line so that an error names the exact line."""
-    stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
-    try:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                yield number, raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise RnnlabError(
-                    f"{path} is not UTF-8 text (line {number}, byte {error.start + 1}): convert "
-                    f"it, e.g. iconv -f latin1 -t utf-8 {path} > fixed.txt"
-                ) from None
-    finally:
-        if path != "-":
-            stream.close()
-
-
-def read_reviews(path: str, input_format=None, text_field="text"):
-    """The reviews of a .txt (one per line, blank lines skipped), .csv (column
-    `text_field`) or .jsonl (field `text_field`) file, one at a time."""
-    if path != "-" and not Path(path).is_file():
-        raise RnnlabError(f"review file {path} does not exist")
-    fmt = input_format or (Path(path).suffix.lstrip(".").lower() if path != "-" else "txt")
-    if fmt not in INPUT_FORMATS:
-        raise RnnlabError(
-            f"cannot tell the format of {path}: name it .txt, .csv or .jsonl, or pass "
-            "--input-format txt|csv|jsonl"
-        )
-    if fmt == "txt":
-        for _, line in _lines(path):
-            if line.strip():
-                yield line.rstrip("\r\n")
-    elif fmt == "csv":
-        rows = csv.DictReader(line for _, line in _lines(path))
-        for row in rows:
-            if text_field not in row:
-                raise RnnlabError(
-                    f"{path} has no column {text_field!r} (columns: {', '.join(rows.fieldnames)});"
-                    " choose one with --text-field"
-                )
-            yield row[text_field] or ""
-    else:
-        for number, line in _lines(path):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except ValueError:
-                raise RnnlabError(f"{path} line {number} is not JSON") from None
-            if not isinstance(record, dict) or not isinstance(record.get(text_field), str):
-                raise RnnlabError(
-                    f"{path} line {number} has no text field {text_field!r}; "
-                    "choose one with --text-field"
-                )
-            yield record[text_field]
+# --- many reviews: results streamed in batches ------------------------------------------
 
 
 def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=None):

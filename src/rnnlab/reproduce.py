@@ -3,7 +3,8 @@
 The models train as a sweep (rnnlab/sweep): one worker process per core, each
 model a run folder in the output folder; running the command again continues
 what stopped.  With several seeds the report adds the statistics over seeds;
-seed 42's runs stay the story the report tells.
+seed 42's runs stay the story the report tells.  The report is written in the
+language asked for (`lang`, rnnlab/i18n.py); what the command prints stays English.
 """
 
 import shutil
@@ -18,9 +19,11 @@ from .config import TrainConfig
 from .data import open_imdb
 from .errors import RnnlabError
 from .explore import explore, format_exploration, memory_lines
+from .i18n import N_, gettext_for, translation
 from .models import chapter_models
-from .report import Report, plot_length_histogram, plot_overlay
-from .sweep import command, grid, study, summary
+from .report import Report, plot_curves, plot_length_histogram, plot_overlay
+from .report.plots import plot_language
+from .sweep import command, grid, identity, study, summary
 
 # The book's published results (its notebooks and the walkthrough in
 # shared/reference, across TensorFlow versions), for the comparison table.
@@ -37,15 +40,16 @@ TUTORIAL_RESULTS = {
 CHAPTERS = {"9-2": chapter_models("9-2"), "9-3": chapter_models("9-3")}
 CHAPTERS["all"] = CHAPTERS["9-2"] + CHAPTERS["9-3"]
 TITLES = {
-    "9-2": "chapter 9-2, IMDB reviews with a simple RNN",
-    "9-3": "chapter 9-3, IMDB reviews with LSTM and GRU",
-    "all": "chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks",
+    "9-2": N_("chapter 9-2, IMDB reviews with a simple RNN"),
+    "9-3": N_("chapter 9-3, IMDB reviews with LSTM and GRU"),
+    "all": N_("chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks"),
 }
 STORY_SEED = 42
+CURVES = "curves"  # each model's curves, drawn again where the report's language is not English
 # What a reproduction writes in its folder, and --overwrite removes.
 OUTPUTS = (
     *("sweep.json", "journal.log", "trials", "logs", "locks", "data", "report.md", "report.html"),
-    *("val_loss.png", "best_val_accuracy.png", "val_loss_bands.png"),
+    *("val_loss.png", "best_val_accuracy.png", "val_loss_bands.png", CURVES),
 )
 
 
@@ -58,11 +62,14 @@ class Reproduction:
 
 
 def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,), jobs=None,
-              overwrite=False, quiet=False, log=print, **settings) -> Reproduction:  # fmt: skip
+              overwrite=False, quiet=False, log=print, lang="en",
+              **settings) -> Reproduction:  # fmt: skip
     """Run a chapter: exploration, each model trained and tested (for each seed), the report.
 
-    `settings` are TrainConfig fields (epochs, engine, ...) for every model.
+    `settings` are TrainConfig fields (epochs, engine, ...) for every model; `lang` is
+    the report's language.
     """
+    _ = gettext_for(lang)
     out = Path(out)
     if STORY_SEED not in seeds:
         raise RnnlabError(f"the report tells seed {STORY_SEED}'s story: include it in --seeds")
@@ -71,7 +78,7 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
     config = TrainConfig(data=raw.path, **settings)
     axes = {"model": list(CHAPTERS[chapter]), **{k: [v] for k, v in settings.items()}}
     configurations = grid.build(axes, None, list(seeds))
-    name = f"reproduce-{chapter}-{study.grid_hash(configurations)[:8]}"
+    name = f"reproduce-{chapter}-{identity.grid_hash(configurations)[:8]}"
     if overwrite:
         _remove(out, OUTPUTS)
     elif (out / study.MARKER).is_file() and study.read_marker(out)["sweep"] != name:
@@ -80,13 +87,19 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         log(f"{out}: a new reproduction; finished runs with the same settings are reused")
         _remove(out, [name for name in OUTPUTS if name != study.TRIALS])
     timings: dict[str, float] = {}
+    steps: dict[str, str] = {}  # each step of `timings` in the report's language
+
+    def step(english: str, **fields) -> str:
+        key = english.format(**fields)
+        steps[key] = _(english).format(**fields)
+        return key
 
     # The exploration runs while the workers start (importing Keras takes seconds).
     explored = {}
 
     def exploration():
         explored["data"] = explore(raw, config.num_words, config.maxlen)
-        timings["load and explore the data"] = time.perf_counter() - started
+        timings[step(N_("load and explore the data"))] = time.perf_counter() - started
         log(format_exploration(explored["data"]))
         log(f"\n== training {len(configurations)} models, {jobs or cores()} at a time ==")
 
@@ -97,7 +110,9 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
                            name=name, quiet=quiet, log=log)  # fmt: skip
     finally:
         thread.join()
-    timings[f"all models ({jobs or cores()} at a time)"] = time.perf_counter() - started
+    timings[step(N_("all models ({jobs} at a time)"), jobs=jobs or cores())] = (
+        time.perf_counter() - started
+    )
     unfinished = [o for o in done.result.outcomes if o.state != "complete"]
     if unfinished:
         raise RnnlabError(
@@ -110,39 +125,47 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         if o.config["seed"] == STORY_SEED
     }
     ex = explored["data"]
-    plot_length_histogram(ex.lengths, config.maxlen, out / "data" / "lengths.png")
+    plot_length_histogram(ex.lengths, config.maxlen, out / "data" / "lengths.png", lang=lang)
     plot_overlay(
         {name: run.history for name, run in story.items()},
         "val_loss",
         out / "val_loss.png",
-        title=f"validation loss of every model (seed {STORY_SEED})",
+        title=translation(plot_language(lang))
+        .gettext("validation loss of every model (seed {seed})")
+        .format(seed=STORY_SEED),
+        lang=lang,
     )
     for name, run in story.items():
-        timings[f"train and test {name}"] = run.metrics["total_seconds"]
-    report = build_report(ex, config, story, timings, TITLES[chapter], out)
+        timings[step(N_("train and test {name}"), name=name)] = run.metrics["total_seconds"]
+        if plot_language(lang) != "en":  # the run folder's curves.png is in English
+            plot_curves(run.history, out / CURVES / f"{run.path.name}.png", name, lang=lang)
+    report = build_report(ex, config, story, timings, TITLES[chapter], out, lang, steps)
     if len(seeds) > 1:
-        report.heading(f"7. Over {len(seeds)} seeds")
+        report.heading(_("7. Over {n} seeds").format(n=len(seeds)))
         report.text(
-            f"Seed {STORY_SEED} is one story; here is every model over seeds "
-            f"{', '.join(map(str, seeds))}: how much of the story is luck."
+            _(
+                "Seed {seed} is one story; here is every model over seeds {seeds}: how much "
+                "of the story is luck."
+            ).format(seed=STORY_SEED, seeds=", ".join(map(str, seeds)))
         )
         found = summary.groups(done.result.outcomes)
-        summary.add_statistics(report, out, found, done.baseline, level=3)
+        summary.add_statistics(report, out, found, done.baseline, level=3, lang=lang)
     return Reproduction(out, story, timings, report.write(out))
 
 
-def results_table(trained) -> tuple[list[str], list[list]]:
+def results_table(trained, lang="en") -> tuple[list[str], list[list]]:
+    _ = gettext_for(lang)
     headers = [
-        "model",
-        "parameters",
-        "epochs run",
-        "best epoch",
-        "best val_loss",
-        "best val_accuracy",
-        "test accuracy",
-        "book: best val_accuracy",
-        "book: stop epoch",
-        "book: test accuracy",
+        _("model"),
+        _("parameters"),
+        _("epochs run"),
+        _("best epoch"),
+        _("best val_loss"),
+        _("best val_accuracy"),
+        _("test accuracy"),
+        _("book: best val_accuracy"),
+        _("book: stop epoch"),
+        _("book: test accuracy"),
     ]
     rows = []
     for name, run in trained.items():
@@ -170,78 +193,115 @@ def _remove(folder: Path, names) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
 
 
-def build_report(exploration, config, trained, timings, title, out: Path) -> Report:
+def build_report(exploration, config, trained, timings, title, out: Path, lang="en",
+                 steps=None) -> Report:  # fmt: skip
+    """The report, in `lang`; `title` is one of TITLES, `steps` the report's names of
+    the steps of `timings` (default: as they are)."""
+    _ = gettext_for(lang)
+    steps = steps or {}
     ex, s, c = exploration, exploration.stats, config
-    report = Report(f"rnnlab reproduce: {title}")
+    report = Report(f"rnnlab reproduce: {_(title)}", lang)
     report.text(
-        f"Data: {ex.source}. num_words={c.num_words}, maxlen={c.maxlen}, split 80/20 with "
-        f"random_state=42; training with RMSprop({c.learning_rate:g}), binary cross-entropy, "
-        f"batch {c.batch_size}, up to {c.epochs} epochs, early stopping (patience {c.patience}) "
-        f"restoring the best weights; seed {c.seed}, engine {c.engine}."
+        _(
+            "Data: {source}. num_words={num_words}, maxlen={maxlen}, split 80/20 with "
+            "random_state=42; training with RMSprop({learning_rate}), binary cross-entropy, "
+            "batch {batch_size}, up to {epochs} epochs, early stopping (patience {patience}) "
+            "restoring the best weights; seed {seed}, engine {engine}."
+        ).format(
+            source=ex.source,
+            num_words=c.num_words,
+            maxlen=c.maxlen,
+            learning_rate=f"{c.learning_rate:g}",
+            batch_size=c.batch_size,
+            epochs=c.epochs,
+            patience=c.patience,
+            seed=c.seed,
+            engine=c.engine,
+        )
     )
 
-    report.heading("1. The data")
+    report.heading(_("1. The data"))
     report.table(
-        ["", "value"],
+        ["", _("value")],
         [
-            ["training reviews (test reviews)", f"{ex.n_train:,} ({ex.n_test:,})"],
-            ["lengths of the first two reviews", f"{ex.first_lengths[0]}, {ex.first_lengths[1]}"],
-            ["first 20 targets", " ".join(map(str, ex.first_targets))],
-            ["train / validation after the split", f"{ex.n_train_split:,} / {ex.n_val_split:,}"],
-            ["mean / median length (training split)", f"{s['mean']:.5f} / {s['median']:.1f}"],
+            [_("training reviews (test reviews)"), f"{ex.n_train:,} ({ex.n_test:,})"],
             [
-                f"reviews longer than maxlen={ex.maxlen}",
-                f"{s['longer_than_maxlen']:,} of {s['count']:,}",
+                _("lengths of the first two reviews"),
+                f"{ex.first_lengths[0]}, {ex.first_lengths[1]}",
+            ],
+            [_("first 20 targets"), " ".join(map(str, ex.first_targets))],
+            [_("train / validation after the split"), f"{ex.n_train_split:,} / {ex.n_val_split:,}"],
+            [_("mean / median length (training split)"), f"{s['mean']:.5f} / {s['median']:.1f}"],
+            [
+                _("reviews longer than maxlen={maxlen}").format(maxlen=ex.maxlen),
+                _("{part} of {count}").format(
+                    part=f"{s['longer_than_maxlen']:,}", count=f"{s['count']:,}"
+                ),
             ],
         ],
     )
     if ex.first_review_words:
-        report.text("The first review, decoded: " + ex.first_review_words)
-    report.image("data/lengths.png", "Review lengths of the training split, with the maxlen cut")
-    report.text(f"One padded review (train_seq[{ex.padded_example_index}]):")
+        report.text(_("The first review, decoded: {words}").format(words=ex.first_review_words))
+    report.image("data/lengths.png", _("Review lengths of the training split, with the maxlen cut"))
+    report.text(_("One padded review (train_seq[{index}]):").format(index=ex.padded_example_index))
     report.code(str(ex.padded_example))
 
-    report.heading("2. The models")
+    report.heading(_("2. The models"))
     for name, run in trained.items():
         report.text(f"{name}:")
         report.code(run.summary)
 
-    report.heading("3. Memory: the tutorial's one-hot input vs what rnnlab feeds")
-    report.code("\n".join(memory_lines(ex.memory)))
+    report.heading(_("3. Memory: the tutorial's one-hot input vs what rnnlab feeds"))
+    report.code("\n".join(memory_lines(ex.memory, lang)))
+    peaks = [f"{name}: {r.metrics['peak_memory_mb']:,.0f} MB" for name, r in trained.items()]
     report.text(
-        "The tutorial builds the one-hot tensor (to_categorical) to feed model A. rnnlab feeds "
-        "the padded int32 ids and looks up one kernel row per id, the same mathematics. "
-        "Measured peak memory of the worker process that trained each model: "
-        + ", ".join(f"{name}: {r.metrics['peak_memory_mb']:,.0f} MB" for name, r in trained.items())
-        + "."
+        _(
+            "The tutorial builds the one-hot tensor (to_categorical) to feed model A. rnnlab "
+            "feeds the padded int32 ids and looks up one kernel row per id, the same "
+            "mathematics. Measured peak memory of the worker process that trained each model: "
+            "{peaks}."
+        ).format(peaks=", ".join(peaks))
     )
 
-    report.heading("4. Training")
+    report.heading(_("4. Training"))
     for name, run in trained.items():
         curves = (run.path / runs.CURVES).relative_to(out)
-        report.image(str(curves), f"{name}: loss and accuracy per epoch")
-    report.image("val_loss.png", "Validation loss of every model")
+        if plot_language(lang) != "en":
+            curves = Path(CURVES, f"{run.path.name}.png")
+        report.image(str(curves), _("{name}: loss and accuracy per epoch").format(name=name))
+    report.image("val_loss.png", _("Validation loss of every model"))
 
-    report.heading("5. Results, next to the book's")
-    report.table(*results_table(trained))
+    report.heading(_("5. Results, next to the book's"))
+    report.table(*results_table(trained, lang))
     report.text(
-        "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text rnnlab's "
-        "tokenizer gives slightly different ids, so expect close, not equal, results. Small RNNs "
-        "at lr 1e-4 can sit on a plateau for many epochs before they learn."
+        _(
+            "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text "
+            "rnnlab's tokenizer gives slightly different ids, so expect close, not equal, "
+            "results. Small RNNs at lr 1e-4 can sit on a plateau for many epochs before they "
+            "learn."
+        )
     )
 
-    report.heading("6. Time")
-    rows = [[step, f"{seconds:.1f} s"] for step, seconds in timings.items()]
+    report.heading(_("6. Time"))
+    rows = [
+        [steps.get(step, step), _("{seconds} s").format(seconds=f"{seconds:.1f}")]
+        for step, seconds in timings.items()
+    ]
     for name, run in trained.items():
         m = run.metrics
         rows.append(
             [
-                f"{name}: seconds per epoch (first epoch)",
-                f"{m['seconds_per_epoch']:.2f} s ({m['first_epoch_seconds']:.2f} s)",
+                _("{name}: seconds per epoch (first epoch)").format(name=name),
+                _("{seconds} s ({first} s)").format(
+                    seconds=f"{m['seconds_per_epoch']:.2f}", first=f"{m['first_epoch_seconds']:.2f}"
+                ),
             ]
         )
     rows.append(
-        ["peak memory of the main process (data, report)", f"{runs.peak_memory_mb():,.0f} MB"]
+        [
+            _("peak memory of the main process (data, report)"),
+            f"{runs.peak_memory_mb():,.0f} MB",
+        ]
     )
-    report.table(["step", "time"], rows)
+    report.table([_("step"), _("time")], rows)
     return report

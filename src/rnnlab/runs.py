@@ -29,6 +29,7 @@ CONFIG = "config.json"
 SUMMARY = "summary.txt"
 HISTORY = "history.csv"
 BEST_MODEL = "best.keras"
+BASELINE_MODEL = "model.npz"  # a bag-of-words baseline's arrays (baselines.py), no Keras
 CURVES = "curves.png"
 METRICS = "metrics.json"
 PREPROCESSING = "preprocessing.json"
@@ -184,16 +185,33 @@ def peak_memory_mb() -> float:
 
 
 def read(run_dir, allow_unfinished=False) -> Run:
-    """A run folder's files; an unfinished run (if allowed) has the metrics its history gives."""
-    run_dir = check(run_dir, (CONFIG, HISTORY, SUMMARY), allow_unfinished)
+    """A run folder's files; an unfinished run (if allowed) has the metrics its history gives.
+    A baseline's run has no history (it trains no epochs)."""
+    run_dir = check(run_dir, (CONFIG, SUMMARY), allow_unfinished)
     config, data = read_config(run_dir)
-    history = read_history(run_dir / HISTORY)
+    baseline = (run_dir / BASELINE_MODEL).is_file()
+    history = (
+        {} if baseline else read_history(check(run_dir, (HISTORY,), allow_unfinished) / HISTORY)
+    )
     if (run_dir / METRICS).is_file():
         metrics = _read_json(run_dir / METRICS)
+        wrong = [k for k in NUMBERS if k in metrics and not _is_number(metrics[k])]
+        if wrong:
+            raise RnnlabError(
+                f"{run_dir / METRICS} is damaged ({wrong[0]} is not a number); train the run again"
+            )
     else:
         metrics = {"model": config.model, **history_metrics(history, config.epochs)}
     summary = (run_dir / SUMMARY).read_text(encoding="utf-8").rstrip("\n")
     return Run(run_dir, config, data, metrics, history, summary)
+
+
+NUMBERS = ("parameters", "best_val_loss", "best_val_accuracy", "test_loss", "test_accuracy",
+           "seconds_per_epoch", "peak_memory_mb", "best_epoch", "epochs_run")  # fmt: skip
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def history_metrics(history: dict, max_epochs: int) -> dict:
@@ -287,7 +305,10 @@ def read_encoder(run_dir) -> TextEncoder:
 
 
 def load_model(run_dir, allow_unfinished=False):
-    """The best model of a run folder (Keras), or a one-line error."""
+    """The best model of a run folder (Keras, or a baseline's arrays), or a one-line error."""
+    run_dir = Path(run_dir)
+    if (run_dir / BASELINE_MODEL).is_file():
+        return _load_baseline(check(run_dir, (CONFIG,), allow_unfinished))
     run_dir = check(run_dir, (CONFIG, BEST_MODEL), allow_unfinished)
     import keras
 
@@ -304,4 +325,16 @@ def load_model(run_dir, allow_unfinished=False):
         raise RnnlabError(
             f"{run_dir}/{BEST_MODEL} is damaged or not a Keras model ({type(error).__name__}); "
             "train again"
+        ) from None
+
+
+def _load_baseline(run_dir: Path):
+    from .baselines import NgramLogReg
+
+    config, _ = read_config(run_dir)
+    try:
+        return NgramLogReg.load(run_dir / BASELINE_MODEL, config.model)
+    except (OSError, ValueError, KeyError) as error:
+        raise RnnlabError(
+            f"{run_dir}/{BASELINE_MODEL} is damaged ({error}); train the baseline again"
         ) from None

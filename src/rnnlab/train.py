@@ -9,7 +9,6 @@ interrupted, from its last complete epoch (checkpoints.py).
 """
 
 import functools
-import json
 import math
 import platform
 import statistics
@@ -19,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from . import __version__, checkpoints, runs, tutorial
+from . import __version__, baselines, checkpoints, runs, tutorial
 from .config import TrainConfig
 from .data import TOKENIZER_VERSION, open_imdb
 from .data.encoder import TextEncoder
@@ -27,7 +26,7 @@ from .data.sources import data_spec
 from .engine import get_engine
 from .engine.startup import use_compilation_cache
 from .errors import RnnlabError
-from .models import build_model, summary_text
+from .models import MODELS, build_model, summary_text
 
 
 def versions() -> dict:
@@ -49,6 +48,8 @@ def train(config: TrainConfig, out=None, overwrite=False, verbose=2) -> runs.Run
     config.check_memory()
     out = Path(out) if out else runs.default_dir(config.model)
     with runs.claim(out, overwrite=overwrite):
+        if MODELS[config.model].is_baseline:
+            return _train_baseline(config, out)
         return _train(config, out, None, verbose)
 
 
@@ -81,6 +82,49 @@ def _load_split(spec: str, stamp, num_words, maxlen, padding, truncating):
     return raw, tutorial.load_and_split(raw, num_words, maxlen, padding, truncating)
 
 
+def _data_record(raw) -> dict:
+    return {"source": raw.source, "path": raw.path, "content_hash": raw.content_hash}
+
+
+def _write_start(out: Path, config: TrainConfig, raw, split, summary: str) -> None:
+    """What a run folder holds from its start: summary, settings, preprocessing."""
+    runs.write_summary(out, summary)
+    sizes = {"train": len(split.train_x), "val": len(split.val_x), "test": len(split.test_x)}
+    runs.write_config(out, config, _data_record(raw), sizes, versions())
+    if raw.words is not None:  # a Keras npz without its word index has no words to map
+        encoder = TextEncoder(
+            raw.words, config.num_words, config.maxlen, config.padding, config.truncating
+        )
+        runs.write_preprocessing(out, encoder)
+
+
+def _train_baseline(config: TrainConfig, out: Path) -> runs.Run:
+    """A bag-of-words baseline (baselines.py) on the same split, into a run folder of the
+    files that apply: no epochs, so no history, curves or best.keras."""
+    started = time.perf_counter()
+    settings = config.num_words, config.maxlen, config.padding, config.truncating
+    raw, split = load_split(config.data, *settings)
+    model = baselines.new(config.model).fit(split.train_x, split.train_y)
+    _write_start(out, config, raw, split, model.summary())
+    model.save(out / runs.BASELINE_MODEL)
+    val_loss, val_accuracy = baselines.loss_and_accuracy(model, split.val_x, split.val_y)
+    test_loss, test_accuracy = baselines.loss_and_accuracy(model, split.test_x, split.test_y)
+    metrics = {
+        "model": config.model,
+        "engine": "scikit-learn",
+        "parameters": model.count_params(),
+        "best_val_loss": val_loss,
+        "best_val_accuracy": val_accuracy,
+        "test_loss": test_loss,
+        "test_accuracy": test_accuracy,
+        "total_seconds": time.perf_counter() - started,
+        "peak_memory_mb": runs.peak_memory_mb(),
+    }
+    runs.write_metrics(out, metrics)
+    runs.mark_finished(out)
+    return runs.Run(out, config, _data_record(raw), metrics, {}, model.summary(), model)
+
+
 def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -> runs.Run:
     engine = get_engine(config.engine)
     started = time.perf_counter()
@@ -97,16 +141,9 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -
     tutorial.compile_model(model, config.learning_rate, **engine.compile_options())
     engine.prepare(model)
     summary = summary_text(model)
-    data = {"source": raw.source, "path": raw.path, "content_hash": raw.content_hash}
+    data = _data_record(raw)
     if resumed is None:
-        runs.write_summary(out, summary)
-        sizes = {"train": len(split.train_x), "val": len(split.val_x), "test": len(split.test_x)}
-        runs.write_config(out, config, data, sizes, versions())
-        if raw.words is not None:  # a Keras npz without its word index has no words to map
-            encoder = TextEncoder(
-                raw.words, config.num_words, config.maxlen, config.padding, config.truncating
-            )
-            runs.write_preprocessing(out, encoder)
+        _write_start(out, config, raw, split, summary)
 
     twin = build_model(config.model, config.shape)  # Keras' own layers, for best.keras
     checkpoint = checkpoints.BestCheckpoint(out / runs.BEST_MODEL, twin)
@@ -155,15 +192,3 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -
     runs.write_metrics(out, metrics)
     runs.mark_finished(out)
     return runs.Run(out, config, data, metrics, history, summary, model)
-
-
-def train_job(job: str) -> int:
-    """`train` for a child process (reproduce.py): a JSON job in, an exit code out."""
-    job = json.loads(job)
-    try:
-        config = TrainConfig.from_dict(job["config"])
-        train(config, job["out"], job["overwrite"], job["verbose"])
-    except RnnlabError as error:
-        print(f"error: {error}")
-        return 2
-    return 0

@@ -11,7 +11,8 @@ from .options import config_from
 
 
 def run_predict(args) -> None:
-    from ..predict import format_explanation, load, predict_stream, read_reviews, write_rows
+    from ..predict import format_explanation, load, predict_stream, write_rows
+    from ..texts import read_reviews
 
     if bool(args.texts) == bool(args.file):
         raise RnnlabError("give reviews as arguments or with --file PATH (one of the two)")
@@ -29,22 +30,25 @@ def run_predict(args) -> None:
     if args.output:
         from ..files import atomic_write
 
+        written = []
+
         def write(binary):
             stream = io.TextIOWrapper(binary, encoding="utf-8", newline="")
-            count = write_rows(rows, stream, args.format)
+            written.append(write_rows(rows, stream, args.format))
             stream.flush()
             stream.detach()
-            print(f"{count:,} predictions written to {args.output}", file=sys.stderr)
 
         atomic_write(args.output, write)
+        print(f"{written[0]:,} predictions written to {args.output}", file=sys.stderr)
     else:
         write_rows(rows, sys.stdout, args.format)
 
 
 def run_compare(args) -> None:
     from ..compare import compare
+    from ..i18n import language
 
-    result = compare(args.run_dirs, args.out, args.allow_unfinished)
+    result = compare(args.run_dirs, args.out, args.allow_unfinished, language(args.lang))
     for warning in result.warnings:
         print(warning, file=sys.stderr)
     widths = [
@@ -57,8 +61,10 @@ def run_compare(args) -> None:
 
 
 def run_reproduce(args) -> None:
+    from ..i18n import language
     from ..reproduce import reproduce, results_table
 
+    lang = language(args.lang)  # a mistake shows before the training
     result = reproduce(
         args.data,
         args.out,
@@ -69,6 +75,7 @@ def run_reproduce(args) -> None:
         quiet=args.quiet,
         epochs=args.epochs,
         engine=args.engine,
+        lang=lang,
     )
     headers, rows = results_table(result.runs)
     print()
@@ -103,15 +110,21 @@ def run_train(args) -> None:
 
 
 def format_metrics(m: dict) -> str:
-    stop = "early stopping" if m["stopped_early"] else "epoch limit"
+    if "epochs_run" in m:
+        stop = "early stopping" if m["stopped_early"] else "epoch limit"
+        training = f"{m['epochs_run']} epochs ({stop}), best epoch {m['best_epoch']}"
+        speed = (
+            f"{m['seconds_per_epoch']:.2f} s/epoch (first epoch {m['first_epoch_seconds']:.2f} "
+            "s, compilation included)"
+        )
+    else:  # a baseline: fitted once, no epochs
+        training, speed = "fitted once (no epochs)", f"{m['total_seconds']:.1f} s"
     return "\n".join(
         [
-            f"{m['model']}: {m['parameters']:,} parameters, {m['epochs_run']} epochs ({stop}), "
-            f"best epoch {m['best_epoch']}",
+            f"{m['model']}: {m['parameters']:,} parameters, {training}",
             f"  best val_loss {m['best_val_loss']:.4f}   val_accuracy {m['best_val_accuracy']:.4f}",
             f"  test loss     {m['test_loss']:.4f}   test accuracy {m['test_accuracy']:.4f}",
-            f"  {m['seconds_per_epoch']:.2f} s/epoch (first epoch {m['first_epoch_seconds']:.2f} s,"
-            f" compilation included), peak memory {m['peak_memory_mb']:,.0f} MB",
+            f"  {speed}, peak memory {m['peak_memory_mb']:,.0f} MB",
         ]
     )
 
@@ -137,11 +150,13 @@ def run_data(args) -> None:
 
 def run_sweep(args) -> None:
     from ..data import open_imdb
+    from ..i18n import language, translation
     from ..sweep import grid
     from ..sweep.command import run
-    from ..sweep.study import default_name
+    from ..sweep.identity import default_name
     from ..sweep.summary import write_summary
 
+    lang = language(args.lang)  # a mistake shows before the training
     names = [spec.name for spec in fields(TrainConfig) if spec.name not in grid.NOT_IN_GRID]
     axes = {name: getattr(args, name) for name in names if name != "seed"}
     configurations = grid.build(axes, args.grid, args.seeds)
@@ -151,8 +166,12 @@ def run_sweep(args) -> None:
     raw = open_imdb(args.data)
     done = run(configurations, folder, raw, args.jobs, name, args.storage, quiet=args.quiet)
     outcomes = done.result.outcomes
-    title = f"rnnlab sweep {name}: {len(outcomes)} trainings"
-    write_summary(done.folder, title, outcomes, done.baseline, done.data)
+    title = (
+        translation(lang)
+        .gettext("rnnlab sweep {name}: {n} trainings")
+        .format(name=name, n=len(outcomes))
+    )
+    write_summary(done.folder, title, outcomes, done.baseline, done.data, lang)
     states = [o.state for o in outcomes]
     print(
         f"{states.count('complete')} of {len(outcomes)} trainings complete"

@@ -5,6 +5,7 @@ from dataclasses import fields
 
 from .. import __version__
 from ..config import TrainConfig
+from ..i18n import ENVIRONMENT, LANGUAGES
 from . import commands
 from .options import (
     Parser,
@@ -28,6 +29,16 @@ def _explicit_grid(text: str) -> list[dict]:
     from ..sweep.grid import explicit
 
     return parsed_by(explicit, text)
+
+
+def _add_lang_option(parser) -> None:
+    parser.add_argument(
+        "--lang",
+        metavar="LANG",
+        help="the report's language: "
+        + ", ".join(f"{code} ({name})" for code, name in LANGUAGES.items())
+        + f" (default: ${ENVIRONMENT}, else en)",
+    )
 
 
 def build_parser() -> Parser:
@@ -114,6 +125,7 @@ def build_parser() -> Parser:
         "--overwrite", action="store_true", help="start again in a folder of an earlier run"
     )
     reproduce.add_argument("--quiet", action="store_true", help="no line per trained model")
+    _add_lang_option(reproduce)
     reproduce.set_defaults(run=commands.run_reproduce)
 
     sweep = subcommands.add_parser(
@@ -157,6 +169,7 @@ def build_parser() -> Parser:
         "journal file in the sweep folder)",
     )
     sweep.add_argument("--quiet", action="store_true", help="no line per finished trial")
+    _add_lang_option(sweep)
     sweep.set_defaults(run=commands.run_sweep)
 
     page = subcommands.add_parser(
@@ -194,6 +207,7 @@ def build_parser() -> Parser:
         "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
     )
     add_allow_unfinished(compare)
+    _add_lang_option(compare)
     compare.set_defaults(run=commands.run_compare)
 
     predict = subcommands.add_parser(

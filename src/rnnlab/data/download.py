@@ -12,7 +12,7 @@ from ..errors import RnnlabError
 from .sources import Remote
 
 # Seconds to connect, and to wait for the next bytes: a stalled server fails in seconds.
-TIMEOUT_S = (10, 20)
+TIMEOUT_S = (5, 10)
 
 
 def fetch(remote: Remote, folder: Path) -> Path:
@@ -23,6 +23,7 @@ def fetch(remote: Remote, folder: Path) -> Path:
     target = folder / remote.filename
     if target.exists():
         return target
+    pooch.get_logger().setLevel("WARNING")  # its "Downloading ..." line: the bar says it
     downloader = pooch.HTTPDownloader(progressbar=sys.stderr.isatty(), timeout=TIMEOUT_S)
     try:
         path = pooch.retrieve(

@@ -23,6 +23,8 @@ TOKEN_NAMES = {PAD: "[PAD]", START: "[START]", OOV: "[OOV]"}
 class Encoded:
     ids: np.ndarray  # (n, maxlen) int32, what the model reads
     oov_counts: list[int]  # per review: words the model cannot see (rare or never seen)
+    unseen_counts: list[int]  # per review: of those, words training never saw (skipped)
+    word_counts: list[int]  # per review: words in the text
 
 
 class TextEncoder:
@@ -48,15 +50,17 @@ class TextEncoder:
         return [START, *(i for i in ids if i is not None)]
 
     def encode(self, texts: list[str]) -> Encoded:
-        sequences, oov_counts = [], []
+        sequences, oov_counts, unseen_counts, word_counts = [], [], [], []
         for words in tokenize_corpus(texts):
             sequence = self.sequence(words)
             sequences.append(sequence)
             oov_counts.append(len(words) - sum(1 for i in sequence[1:] if i != OOV))
+            unseen_counts.append(len(words) - (len(sequence) - 1))
+            word_counts.append(len(words))
         ids = pad_sequences(
             sequences, maxlen=self.maxlen, padding=self.padding, truncating=self.truncating
         )
-        return Encoded(ids, oov_counts)
+        return Encoded(ids, oov_counts, unseen_counts, word_counts)
 
     def token_name(self, token_id: int) -> str:
         if token_id in TOKEN_NAMES:

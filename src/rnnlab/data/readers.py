@@ -30,6 +30,7 @@ from .raw import Ragged
 # --- Keras npz -----------------------------------------------------------------
 
 MAX_RANK = 2**31 - 2**16  # room for any index_from before int32 ends
+MAX_NPY = 256 << 20  # the bytes of one array of the npz
 MIN_TRAIN_REVIEWS = 2  # the 80/20 split needs one review on each side
 
 _NUMPY_ARRAY_GLOBALS = frozenset(
@@ -50,7 +51,13 @@ class _ArrayOnlyUnpickler(pickle.Unpickler):
 
 
 def _read_npy(stream, member: str, path: Path) -> np.ndarray:
-    buffer = io.BytesIO(stream.read())
+    data = stream.read(MAX_NPY + 1)  # never more than this, whatever the archive claims
+    if len(data) > MAX_NPY:
+        raise RnnlabError(
+            f"{path}: {member} inflates to more than {MAX_NPY >> 20} MB, far more than IMDB's "
+            "(about 30 MB): it is not Keras' IMDB npz"
+        )
+    buffer = io.BytesIO(data)
     try:
         return np.lib.format.read_array(buffer, allow_pickle=False)
     except ValueError as error:

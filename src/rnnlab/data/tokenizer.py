@@ -31,6 +31,8 @@ _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 def tokenize_corpus(texts: list[str]) -> list[list[str]]:
     """Split many reviews into words, one list per review."""
+    if not texts:
+        return []
     corpus = _SEPARATOR.join(text.replace(_SEPARATOR, " ") for text in texts)
     corpus = _TAG.sub(" ", corpus).replace("\u2019", "'").lower()
     return [_WORD.findall(part) for part in corpus.split(_SEPARATOR)]

@@ -5,8 +5,9 @@ class Report:
     """A document built once and written twice: Markdown (images linked) and a
     self-contained HTML page (images embedded)."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str, lang: str = "en"):
         self.title = title
+        self.lang = lang  # the language it is written in: the HTML page's lang
         self.blocks: list[tuple] = []
 
     def heading(self, text: str, level: int = 2):
@@ -70,7 +71,9 @@ class Report:
                     f'<figure><img src="data:image/png;base64,{data}" alt="{escape(args[1])}">'
                     f"<figcaption>{escape(args[1])}</figcaption></figure>"
                 )
-        return _HTML_PAGE.format(title=escape(self.title), body="\n".join(body))
+        return _HTML_PAGE.format(
+            lang=escape(self.lang), title=escape(self.title), body="\n".join(body)
+        )
 
     def write(self, folder, name="report"):
         """Write NAME.md and NAME.html into `folder`; returns their paths."""
@@ -86,7 +89,7 @@ class Report:
 
 
 _HTML_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
         padding: 0 1rem; line-height: 1.5; color: #222; }}
@@ -97,6 +100,14 @@ th {{ background: #f0f0f0; }}
 td:first-child, th:first-child {{ text-align: left; }}
 img {{ max-width: 100%; }}
 figcaption {{ color: #555; font-size: .9rem; }}
+/* Korean: lines break between words, not syllables; in code blocks Hangul is two
+   columns wide (Latin from DejaVu Sans Mono or Menlo, 0.602 em), so that aligned
+   columns stay aligned. */
+@font-face {{ font-family: "Hangul Mono"; unicode-range: U+1100-11FF, U+3130-318F, U+AC00-D7A3;
+  src: local("Noto Sans Mono CJK KR"), local("NotoSansMonoCJKkr-Regular"), local("D2Coding"),
+       local("NanumGothicCoding"); size-adjust: 120.4%; }}
+:lang(ko) pre {{ font-family: "DejaVu Sans Mono", Menlo, "Hangul Mono", monospace; }}
+:lang(ko) body {{ word-break: keep-all; overflow-wrap: break-word; }}
 </style></head>
 <body>
 {body}

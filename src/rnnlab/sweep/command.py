@@ -57,8 +57,7 @@ def fit_baseline(raw, grid: list[dict]):
         return None
     from ..baselines import bow_logreg  # scikit-learn: only here, in the parent
 
-    num_words, *rest = settings.pop()
-    return bow_logreg(load_and_split(raw, num_words, *rest), num_words)
+    return bow_logreg(load_and_split(raw, *settings.pop()))
 
 
 class Progress:

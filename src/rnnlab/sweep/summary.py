@@ -4,6 +4,8 @@ Written as summary.csv (one row per trial), summary.md and a self-contained
 summary.html, with two pictures: each seed's best val_accuracy per model, and
 the val_loss curves as a mean with a band.  Everything comes from the
 sweep's storage, so the summary is complete on any machine of the sweep.
+Its Markdown and HTML are written in the language asked for (`lang`, rnnlab/i18n.py);
+summary.csv stays English, for scripts.
 """
 
 import csv
@@ -13,13 +15,15 @@ from itertools import combinations
 from pathlib import Path
 
 from ..files import write_text
+from ..i18n import N_, gettext_for, translation
 from ..report import Report, plot_bands, plot_strip
+from ..report.plots import plot_language
 from .stats import paired_difference, summarize
 
 STALLED_BELOW = 0.60
-STALLED = (
-    f"stalled: its best val_accuracy stayed below {STALLED_BELOW:.2f}, little better than "
-    "guessing (0.50); such a model sat on a plateau for the whole training"
+STALLED = N_(
+    "stalled: its best val_accuracy stayed below {below}, little better than guessing "
+    "(0.50); such a model sat on a plateau for the whole training"
 )
 
 
@@ -54,9 +58,10 @@ def varying(configs: list[dict]) -> set[str]:
     return {k for k in keys if len({repr(config.get(k)) for config in configs}) > 1}
 
 
-def shared_settings(configs: list[dict]) -> str:
+def shared_settings(configs: list[dict], lang="en") -> str:
     common = sorted(set(configs[0]) - varying(configs) - {"model", "seed"}) if configs else []
-    return ", ".join(f"{k}={configs[0][k]}" for k in common) or "the defaults"
+    shared = ", ".join(f"{k}={configs[0][k]}" for k in common)
+    return shared or translation(lang).gettext("the defaults")
 
 
 def groups(outcomes) -> dict[str, Group]:
@@ -81,10 +86,12 @@ def _interval(summary) -> str:
     return f"[{summary.ci_low:.4f}, {summary.ci_high:.4f}]"
 
 
-def model_table(found: dict[str, Group], baseline=None) -> tuple[list[str], list[list]]:
+def model_table(found: dict[str, Group], baseline=None, lang="en") -> tuple[list[str], list[list]]:
+    _ = gettext_for(lang)
     headers = [
-        "model", "n", "best val_accuracy: mean ± sd", "min–max", "95% CI",
-        "test accuracy: mean ± sd", "95% CI", "epochs to best", "s per trial", "stalled",
+        _("model"), _("n"), _("best val_accuracy: mean ± sd"), _("min–max"), _("95% CI"),
+        _("test accuracy: mean ± sd"), _("95% CI"), _("epochs to best"), _("s per trial"),
+        _("stalled"),
     ]  # fmt: skip
     rows = []
     for group in found.values():
@@ -100,15 +107,17 @@ def model_table(found: dict[str, Group], baseline=None) -> tuple[list[str], list
         ])  # fmt: skip
     if baseline is not None:
         rows.append([
-            f"{baseline.name} (baseline)", 1, f"{baseline.val_accuracy:.4f}", "–", "–",
-            f"{baseline.test_accuracy:.4f}", "–", "–", f"{baseline.seconds:.0f}", "–",
+            _("{name} (baseline)").format(name=baseline.name), 1, f"{baseline.val_accuracy:.4f}",
+            "–", "–", f"{baseline.test_accuracy:.4f}", "–", "–", f"{baseline.seconds:.0f}", "–",
         ])  # fmt: skip
     return headers, rows
 
 
-def paired_table(found: dict[str, Group], metric="best_val_accuracy"):
+def paired_table(found: dict[str, Group], metric="best_val_accuracy", lang="en"):
     """Each pair of models trained with the same seeds: the mean difference, seed by seed."""
-    headers = ["first", "second", "seeds", f"mean difference of {metric}", "95% CI", "p"]
+    _ = gettext_for(lang)
+    difference = _("mean difference of {metric}").format(metric=metric)
+    headers = [_("first"), _("second"), _("seeds"), difference, _("95% CI"), _("p")]
     rows = []
     for first, second in combinations(found.values(), 2):
         a, b = first.by_seed(metric), second.by_seed(metric)
@@ -122,17 +131,21 @@ def paired_table(found: dict[str, Group], metric="best_val_accuracy"):
     return headers, rows
 
 
-def trial_rows(outcomes, data: str | None) -> tuple[list[str], list[list]]:
+def trial_rows(outcomes, data: str | None, lang="en") -> tuple[list[str], list[list]]:
     """One row per configuration: its result, and the command that trains it again."""
-    headers = ["model", "settings", "seed", "state", "best epoch", "best val_accuracy",
-               "test accuracy", "run folder", "train it again"]  # fmt: skip
+    _ = gettext_for(lang)
+    headers = [_("model"), _("settings"), _("seed"), _("state"), _("best epoch"),
+               _("best val_accuracy"), _("test accuracy"), _("run folder"),
+               _("train it again")]  # fmt: skip
     shown = varying([o.config for o in outcomes]) - {"model"}
+    states = {"complete": _("complete"), "failed": _("failed"), "running": _("running"),
+              "waiting": _("waiting"), "not queued": _("not queued")}  # fmt: skip
     rows = []
     for o in outcomes:
         metrics = (o.results or {}).get("metrics", {})
         settings = group_label(o.config, shown).partition(" ")[2]
         rows.append([
-            o.config["model"], settings or "–", o.config["seed"], o.state,
+            o.config["model"], settings or "–", o.config["seed"], states.get(o.state, o.state),
             metrics.get("best_epoch", "–"),
             f"{metrics['best_val_accuracy']:.4f}" if metrics else "–",
             f"{metrics['test_accuracy']:.4f}" if metrics else "–",
@@ -147,18 +160,23 @@ def rerun_command(config: dict, data: str | None) -> str:
     return " ".join(["rnnlab train", *options, *([f"--data {data}"] if data else [])])
 
 
-def write_summary(folder: Path, title: str, outcomes, baseline=None, data=None) -> Report:
-    """summary.csv, summary.md, summary.html and the two pictures, in `folder`."""
+def write_summary(folder: Path, title: str, outcomes, baseline=None, data=None,
+                  lang="en") -> Report:  # fmt: skip
+    """summary.csv, summary.md, summary.html and the two pictures, in `folder`; the
+    report (its `title` too) in `lang`."""
+    _ = gettext_for(lang)
     found = groups(outcomes)
-    report = Report(title)
+    report = Report(title, lang)
     configs = [o.config for o in outcomes]
     report.text(
-        f"Settings every trial shares, besides its model and seed: {shared_settings(configs)}."
+        _("Settings every trial shares, besides its model and seed: {settings}.").format(
+            settings=shared_settings(configs, lang)
+        )
     )
-    add_statistics(report, folder, found, baseline)
-    report.heading("Every trial")
-    headers, rows = trial_rows(outcomes, data)
-    report.table(headers, rows)
+    add_statistics(report, folder, found, baseline, lang=lang)
+    report.heading(_("Every trial"))
+    report.table(*trial_rows(outcomes, data, lang))
+    headers, rows = trial_rows(outcomes, data)  # English columns, for scripts
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows([headers, *rows])
     write_text(folder / "summary.csv", buffer.getvalue())
@@ -166,31 +184,40 @@ def write_summary(folder: Path, title: str, outcomes, baseline=None, data=None) 
     return report
 
 
-def add_statistics(report: Report, folder: Path, found: dict[str, Group], baseline=None, level=2):
+def add_statistics(report: Report, folder: Path, found: dict[str, Group], baseline=None, level=2,
+                   lang="en"):  # fmt: skip
     """The statistics sections (also part of `rnnlab reproduce --seeds N`'s report)."""
-    report.heading("Each model over its seeds", level)
-    report.table(*model_table(found, baseline))
-    report.text(f"A trial is {STALLED}.")
+    _ = gettext_for(lang)
+    report.heading(_("Each model over its seeds"), level)
+    report.table(*model_table(found, baseline, lang))
+    stalled = _(STALLED).format(below=f"{STALLED_BELOW:.2f}")
+    report.text(_("A trial is {stalled}.").format(stalled=stalled))
     if baseline is not None:
         report.text(
-            f"{baseline.name}: a logistic regression on which words a review holds (a bag of "
-            "words), on the same split, vocabulary and truncation: the bar any RNN here should "
-            "clear."
+            _(
+                "{name}: a logistic regression on which words a review holds (a bag of words), "
+                "on the same split, vocabulary and truncation: the bar any RNN here should clear."
+            ).format(name=baseline.name)
         )
-    paired = paired_table(found)
+    paired = paired_table(found, lang=lang)
     if paired[1]:
-        report.heading("Models compared on the same seeds", level)
+        report.heading(_("Models compared on the same seeds"), level)
         report.table(*paired)
         report.text(
-            "First minus second, seed by seed: each seed's luck (initial weights, data order) "
-            "cancels in the difference. An interval that holds 0 means these seeds cannot tell "
-            "the two apart."
+            _(
+                "First minus second, seed by seed: each seed's luck (initial weights, data "
+                "order) cancels in the difference. An interval that holds 0 means these seeds "
+                "cannot tell the two apart."
+            )
         )
     if found:
         values = {g.label: g.values("best_val_accuracy") for g in found.values()}
         reference = (baseline.name, baseline.val_accuracy) if baseline is not None else None
-        plot_strip(values, folder / "best_val_accuracy.png", "best val_accuracy", reference)
-        report.image("best_val_accuracy.png", "Best val_accuracy of each seed, per model")
+        ylabel = translation(plot_language(lang)).gettext("best val_accuracy")
+        plot_strip(values, folder / "best_val_accuracy.png", ylabel, reference, lang=lang)
+        report.image("best_val_accuracy.png", _("Best val_accuracy of each seed, per model"))
         histories = {g.label: [o.results["history"] for o in g.trials] for g in found.values()}
-        plot_bands(histories, "val_loss", folder / "val_loss_bands.png")
-        report.image("val_loss_bands.png", "val_loss per epoch: the mean, and the range of seeds")
+        plot_bands(histories, "val_loss", folder / "val_loss_bands.png", lang=lang)
+        report.image(
+            "val_loss_bands.png", _("val_loss per epoch: the mean, and the range of seeds")
+        )

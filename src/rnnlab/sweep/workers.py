@@ -28,7 +28,8 @@ from pathlib import Path
 
 from rnnlab.errors import RnnlabError
 
-from .study import Sweep, canonical_json, open_sweep
+from .identity import canonical_json
+from .study import Sweep, open_sweep
 
 EXIT_SETTLED, EXIT_ERROR, EXIT_STOPPED = 0, 1, 3
 WORKER_CODE = "from rnnlab.sweep.workers import worker_main; worker_main()"
