@@ -60,10 +60,18 @@ def read_labelled(path: str, input_format=None, text_field="text", label_field="
         yield record["text"], label
 
 
+def check_file(path: str) -> None:
+    """A one-line error unless `path` is a regular file (or '-', standard input)."""
+    if path != "-" and not Path(path).is_file():
+        raise RnnlabError(
+            f"review file {path} does not exist or is not a regular file (a folder, a device "
+            "or a pipe); give a file, or - for standard input"
+        )
+
+
 def _records(path: str, input_format, fields: dict):
     """{name: value} of `fields` (name -> the file's column or field) for each review."""
-    if path != "-" and not Path(path).is_file():
-        raise RnnlabError(f"review file {path} does not exist (or is not a file)")
+    check_file(path)
     fmt = input_format or (Path(path).suffix.lstrip(".").lower() if path != "-" else "txt")
     if fmt not in INPUT_FORMATS:
         raise RnnlabError(

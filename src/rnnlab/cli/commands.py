@@ -12,12 +12,14 @@ from .options import config_from
 
 def run_predict(args) -> None:
     from ..predict import format_explanation, load, predict_stream, write_rows
-    from ..texts import read_reviews
+    from ..texts import check_file, read_reviews
 
     if bool(args.texts) == bool(args.file):
         raise RnnlabError("give reviews as arguments or with --file PATH (one of the two)")
     if args.explain and (args.file or len(args.texts) != 1):
         raise RnnlabError("--explain takes exactly one review, as an argument")
+    if args.file:
+        check_file(args.file)  # before the model loads: a wrong path fails at once
     predictor = load(args.run_dir, args.allow_unfinished)
     if args.explain:
         text = args.texts[0]

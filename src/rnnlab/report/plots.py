@@ -12,12 +12,10 @@ import sys
 from pathlib import Path
 
 import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, no window; must come before pyplot
-import matplotlib.pyplot as plt  # noqa: E402
-
-from .. import i18n  # noqa: E402
-from ..files import atomic_write  # noqa: E402
+from .. import i18n
+from ..files import atomic_write
 
 # Font families with Hangul, the Korean ones first (Debian: fonts-noto-cjk, fonts-nanum).
 HANGUL_FAMILIES = (
@@ -76,17 +74,23 @@ def _localized(plot):
     def draw(*args, lang="en", **kwargs):
         lang = plot_language(lang)
         font = font_for(lang)
-        with plt.rc_context({"font.family": ["sans-serif", font]} if font else {}):
+        with matplotlib.rc_context({"font.family": ["sans-serif", font]} if font else {}):
             return plot(*args, lang=lang, **kwargs)
 
     return draw
 
 
+def figure(nrows=1, ncols=1, figsize=(7, 4)):
+    """A figure and its axes, drawn off screen: pyplot's global state (and a notebook's
+    inline plots) stay untouched."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols)
+
+
 def save_figure(fig, path) -> None:
-    """Write `fig` as a PNG atomically and close it."""
+    """Write `fig` as a PNG, atomically."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
 
@@ -95,7 +99,7 @@ def plot_length_histogram(lengths, maxlen, path, title=None, lang="en"):
     """The tutorial's histogram of review lengths, with the `maxlen` cut drawn."""
     _ = i18n.gettext_for(lang)
     title = title or _("Review lengths (training split)")
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = figure(figsize=(7, 4))
     ax.hist(lengths, bins=50, color="#4c72b0")
     ax.axvline(maxlen, color="#c44e52", linestyle="--", label=f"maxlen = {maxlen}")
     longer = sum(1 for n in lengths if n > maxlen)
@@ -116,7 +120,7 @@ def plot_curves(history: dict, path, title="", lang="en"):
     _ = i18n.gettext_for(lang)
     epochs = range(1, len(history["loss"]) + 1)
     best = min(epochs, key=lambda e: history["val_loss"][e - 1])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = figure(1, 2, figsize=(11, 4))
     names = {"loss": _("loss"), "accuracy": _("accuracy")}
     for ax, (metric, name) in zip(axes, names.items(), strict=True):
         ax.plot(epochs, history[metric], label=_("train"))
@@ -135,7 +139,7 @@ def plot_curves(history: dict, path, title="", lang="en"):
 def plot_overlay(histories: dict, metric: str, path, title=None, lang="en"):
     """One curve of `metric` per run (e.g. val_loss of model A vs model B)."""
     _ = i18n.gettext_for(lang)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = figure(figsize=(7, 4))
     for name, history in histories.items():
         ax.plot(range(1, len(history[metric]) + 1), history[metric], label=name)
     ax.set_xlabel(_("epoch"))
@@ -153,7 +157,7 @@ def plot_strip(values: dict[str, list[float]], path, ylabel: str, reference=None
     import numpy as np
 
     _ = i18n.gettext_for(lang)
-    fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(values) + 2), 4))
+    fig, ax = figure(figsize=(max(5, 1.3 * len(values) + 2), 4))
     rng = np.random.default_rng(0)  # the same jitter every time
     for i, points in enumerate(values.values()):
         jitter = rng.uniform(-0.12, 0.12, size=len(points))
@@ -175,7 +179,7 @@ def plot_bands(histories: dict[str, list[dict]], metric: str, path, title=None, 
     import numpy as np
 
     _ = i18n.gettext_for(lang)
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = figure(figsize=(7, 4))
     for label, runs in histories.items():
         longest = max(len(run[metric]) for run in runs)
         table = np.full((len(runs), longest), np.nan)
