@@ -124,3 +124,28 @@ def test_evaluate_on_your_own_labelled_texts(baseline_runs):
     assert result.confusion[0][0] == 1 and result.confusion[1][1] >= 1
     assert result.words == 9 and result.unseen_words == 2  # zzz and qqq were never seen
     assert result.oov_share == pytest.approx(result.oov_words / 9)
+
+
+def test_evaluate_command_on_a_labelled_file(baseline_runs, tmp_path, capsys):
+    folders, _ = baseline_runs
+    run = str(folders[TFIDF_LOGREG])
+    mine = tmp_path / "mine.csv"
+    mine.write_text('text,label\n"a wonderful great film",pos\n"awful boring",negative\ngreat,1\n')
+    assert main(["evaluate", run, "--file", str(mine), "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["reviews"] == 3 and sum(map(sum, record["confusion"])) == 3
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nx,good\ny,0\nz,bad\n")
+    assert main(["evaluate", run, "--file", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "'0', 'bad', 'good'" in err and len(err.strip().splitlines()) == 1
+    good, bad_reviews = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("a wonderful film\nloved it, great\n")
+    bad_reviews.write_text("awful and boring\n")
+    argv = ["evaluate", run, "--positives", str(good), "--negatives", str(bad_reviews)]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "(3 reviews)" in printed and "words the model cannot see" in printed
+    assert main([*argv[:4], "--data", "x"]) == 2  # --data is the data set, not your reviews
+    assert main(argv[:4]) == 2  # --positives needs --negatives
+    assert "go together" in capsys.readouterr().err

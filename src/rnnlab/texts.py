@@ -8,6 +8,8 @@ model on your own texts.
 
 import csv
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
@@ -61,11 +63,18 @@ def read_labelled(path: str, input_format=None, text_field="text", label_field="
 
 
 def check_file(path: str) -> None:
-    """A one-line error unless `path` is a regular file (or '-', standard input)."""
-    if path != "-" and not Path(path).is_file():
+    """A one-line error unless `path` is a file or a pipe (or '-', standard input): a
+    folder or a device such as /dev/zero is no file of reviews."""
+    if path == "-":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = 0
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
         raise RnnlabError(
-            f"review file {path} does not exist or is not a regular file (a folder, a device "
-            "or a pipe); give a file, or - for standard input"
+            f"review file {path} does not exist or is not a file (a folder or a device); give "
+            "a file, or - for standard input"
         )
 
 

@@ -134,6 +134,10 @@ def format_metrics(m: dict) -> str:
 def run_evaluate(args) -> None:
     from ..evaluate import evaluate
 
+    if args.file or args.positives or args.negatives:
+        return _evaluate_texts(args)
+    if args.format == "json":
+        raise RnnlabError("--format json is for your own reviews (--file, or --positives ...)")
     result = evaluate(args.run_dir, args.data, args.allow_unfinished)
     print(f"data: {result.data}")
     if not result.same_data_as_training:
@@ -141,6 +145,52 @@ def run_evaluate(args) -> None:
     print(
         f"test loss {result.test_loss:.4f}   test accuracy {result.test_accuracy:.4f}   "
         f"({result.test_reviews:,} reviews)"
+    )
+
+
+def _evaluate_texts(args) -> None:
+    import itertools
+    import json
+
+    from ..evaluate import evaluate_texts
+    from ..texts import check_file, read_labelled, read_reviews
+
+    if args.data:
+        raise RnnlabError("--data is the data set; your own reviews come with --file: give one")
+    if bool(args.file) == bool(args.positives or args.negatives):
+        raise RnnlabError("give your reviews with --file, or with --positives and --negatives")
+    if args.file:
+        check_file(args.file)
+        reviews, source = read_labelled(args.file, args.input_format, args.text_field,
+                                        args.label_field), args.file  # fmt: skip
+    else:
+        if not (args.positives and args.negatives):
+            raise RnnlabError("--positives and --negatives go together: give both files")
+        for path in (args.positives, args.negatives):
+            check_file(path)
+        reviews = itertools.chain(
+            ((text, 1) for text in read_reviews(args.positives, "txt")),
+            ((text, 0) for text in read_reviews(args.negatives, "txt")),
+        )
+        source = f"{args.positives} (positive), {args.negatives} (negative)"
+    result = evaluate_texts(args.run_dir, reviews, source, args.allow_unfinished)
+    (tn, fp), (fn, tp) = result.confusion
+    if args.format == "json":
+        record = {"source": result.source, "reviews": result.reviews,
+                  "accuracy": result.accuracy, "confusion": result.confusion,
+                  "words": result.words, "oov_words": result.oov_words,
+                  "unseen_words": result.unseen_words, "oov_share": result.oov_share}  # fmt: skip
+        print(json.dumps(record, ensure_ascii=False))
+        return
+    print(f"reviews: {result.source}")
+    print(f"accuracy {result.accuracy:.4f} ({result.reviews:,} reviews)")
+    print("                    predicted negative   predicted positive")
+    print(f"  truly negative    {tn:>18,}   {fp:>18,}")
+    print(f"  truly positive    {fn:>18,}   {tp:>18,}")
+    print(
+        f"words the model cannot see: {result.oov_share:.1%} of {result.words:,} "
+        f"({result.oov_words - result.unseen_words:,} rare, read as [OOV]; "
+        f"{result.unseen_words:,} never seen in training, skipped)"
     )
 
 

@@ -84,12 +84,45 @@ def build_parser() -> Parser:
 
     evaluate = subcommands.add_parser(
         "evaluate",
-        help="test loss and accuracy of a saved run",
-        description="Load RUN_DIR/best.keras and evaluate it on the test split of the data it "
-        "was trained on (or --data).",
+        help="test loss and accuracy of a saved run, or its accuracy on your own reviews",
+        description="Evaluate RUN_DIR's model on the test split of the data it was trained on "
+        "(or --data), or on your own labelled reviews (--file, or --positives and "
+        "--negatives): accuracy, the confusion matrix, and the share of words the model "
+        "cannot see (rare ones it reads as [OOV], and ones its training never saw).",
     )
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
     evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
+    evaluate.add_argument(
+        "--file",
+        metavar="PATH",
+        help="labelled reviews: .csv or .jsonl with a text and a label (0/1, neg/pos or "
+        "negative/positive) per review",
+    )
+    evaluate.add_argument(
+        "--input-format",
+        choices=("csv", "jsonl"),
+        help="format of --file when its name does not tell",
+    )
+    evaluate.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="column holding the review (default: text)",
+    )
+    evaluate.add_argument(
+        "--label-field",
+        default="label",
+        metavar="NAME",
+        help="column holding the label (default: label)",
+    )
+    evaluate.add_argument("--positives", metavar="PATH", help="positive reviews, one a line")
+    evaluate.add_argument("--negatives", metavar="PATH", help="negative reviews, one a line")
+    evaluate.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="output format (default: table)",
+    )
     add_allow_unfinished(evaluate)
     evaluate.set_defaults(run=commands.run_evaluate)
 
