@@ -138,10 +138,24 @@ def child_env(extra=None) -> dict[str, str]:
     return env
 
 
+# The CLI, with its own peak memory written at exit to $FAULTS_PEAK_FILE: the kernel's
+# ru_maxrss for a child counts the memory of the process it was started from (a fork
+# keeps the parent's high-water mark across exec), VmHWM counts the program's own.
+_CLI_WITH_PEAK = """
+import atexit, os, sys
+def _peak():
+    with open("/proc/self/status") as status, open(os.environ["FAULTS_PEAK_FILE"], "w") as out:
+        out.write(next(line for line in status if line.startswith("VmHWM")).split()[1])
+atexit.register(_peak)
+from rnnlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def python_command(inv: Invocation) -> list[str]:
     if inv.code is not None:
         return [*inv.prefix, sys.executable, "-c", inv.code, *inv.argv]
-    return [*inv.prefix, sys.executable, "-m", "rnnlab.cli", *inv.argv]
+    return [*inv.prefix, sys.executable, "-c", _CLI_WITH_PEAK, *inv.argv]
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -232,16 +246,18 @@ def kill_group(pgid: int) -> None:
 def run_child(inv: Invocation, cwd: Path, stdin=subprocess.DEVNULL) -> Outcome:
     """The command in a child Python, in its own process group, watched: killed after
     `timeout_s`, or once its group's resident memory passes `memory_limit_mb`.  Its
-    peak memory is what the kernel reports for it (wait4's ru_maxrss)."""
+    peak memory is the program's own high-water mark (VmHWM, written at exit), or the
+    most this watcher saw."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
+        peak_file = Path(tempfile.mkdtemp()) / "peak"
         proc = subprocess.Popen(
             python_command(inv),
             stdin=stdin,
             stdout=inv.stdout if inv.stdout is not None else out,
             stderr=err,
             cwd=cwd,
-            env=child_env(inv.env),
+            env={**child_env(inv.env), "FAULTS_PEAK_FILE": str(peak_file)},
             start_new_session=True,
         )
         code, watched_peak, family, rounds = None, 0.0, {}, 0
@@ -250,11 +266,12 @@ def run_child(inv: Invocation, cwd: Path, stdin=subprocess.DEVNULL) -> Outcome:
                 rounds += 1
                 if rounds % 10 == 1:  # children in sessions of their own, to end them too
                     family.update(descendants(proc.pid))
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                pid, status, _ = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
                     proc.returncode = os.waitstatus_to_exitcode(status)
                     code = proc.returncode if code is None else code
-                    peak = max(usage.ru_maxrss / 1024, watched_peak)
+                    reported = int(peak_file.read_text()) / 1024 if peak_file.exists() else 0
+                    peak = max(reported, watched_peak)
                     break
                 if time.monotonic() - started > inv.timeout_s:
                     code = f"timeout (killed after {inv.timeout_s:.0f} s)"

@@ -1,5 +1,6 @@
 """One source for every setting: the command line's training options are TrainConfig's fields."""
 
+import argparse
 from dataclasses import fields
 
 import pytest
@@ -20,14 +21,19 @@ def train_options() -> dict:
 
 
 def test_every_field_is_an_option_with_its_default_and_help():
+    """An option not given is left out, so that TrainConfig.resolve applies the model's
+    (or the preset's) own defaults, and TrainConfig's where they have none."""
     options = train_options()
     for spec in fields(TrainConfig):
         action = options[spec.name]
         assert action.option_strings == ["--" + spec.name.replace("_", "-")]
-        assert action.default == spec.default
+        assert action.default == argparse.SUPPRESS
         assert spec.metadata["help"] in action.help
+        if spec.default is not None:
+            assert f"(default: {spec.default}" in action.help
+    assert TrainConfig.resolve() == TrainConfig()
     assert set(options) - {spec.name for spec in fields(TrainConfig)} == {
-        "help", "out", "overwrite", "quiet", "resume",
+        "help", "out", "overwrite", "quiet", "resume", "preset",
     }  # fmt: skip
 
 

@@ -28,13 +28,13 @@ import rnnlab
 from rnnlab.config import TrainConfig
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.errors import RnnlabError
-from rnnlab.models import KERAS_MODELS, ModelShape, build_model
+from rnnlab.models import KERAS_MODELS, Architecture, build_model
 from rnnlab.predict import format_explanation
 from rnnlab.report.page import write_page
 from rnnlab.train import train
 
 HARNESS = Path(__file__).parent / "js" / "harness.js"
-SHAPE = ModelShape(num_words=24, maxlen=12, units=4, embedding_dim=5)
+SHAPE = Architecture(num_words=24, maxlen=12, units=4, embedding_dim=5)
 # By rank: the first 20 get ids (num_words 24), the others are [OOV]; any other word is skipped.
 VOCABULARY = [
     *["the", "movie", "was", "great", "bad", "film", "and", "it", "i", "a", "don't"],

@@ -81,7 +81,7 @@ def test_tutorial_quality_bar_on_the_real_data(real_data, real_home, tmp_path, m
     from rnnlab.reproduce import reproduce
 
     monkeypatch.setenv("RNNLAB_HOME", str(real_home))
-    result = reproduce(real_data, tmp_path / "repro", verbose=0, log=lambda *_: None)
+    result = reproduce(real_data, tmp_path / "repro", quiet=True, log=lambda *_: None)
     for name, run in result.runs.items():
         assert run.metrics["best_val_accuracy"] >= 0.77, name
         assert run.metrics["test_accuracy"] >= 0.76, name

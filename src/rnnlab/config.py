@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, fields
 
 from . import engine, tutorial
 from .errors import RnnlabError
-from .models import MODELS, PRESETS
+from .models import MODELS, PRESETS, Architecture
 
 DATA_HELP = (
     "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
@@ -37,6 +37,13 @@ def positive_number(value):
         raise ValueError(f"expected a number, got {value!r}")
     if not 0 < value < float("inf"):
         raise ValueError(f"must be a finite number above 0, got {value}")
+
+
+def share(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    if not 0 <= value < 1:
+        raise ValueError(f"must be at least 0 and below 1, got {value}")
 
 
 def one_of(*choices):
@@ -97,6 +104,23 @@ class TrainConfig:
     patience: int = setting(
         tutorial.PATIENCE, "stop after N epochs without a better val_loss", whole_number(0), "N"
     )
+    optimizer: str = setting(
+        "rmsprop",
+        "the book's rmsprop, or adam (faster, for bigger models)",
+        one_of("rmsprop", "adam"),
+    )
+    mask_zero: bool = setting(
+        False,
+        "rnnlab's own models (bilstm, bigru): mask the padding, so the RNN skips it",
+        one_of(False, True),
+        "{false,true}",
+    )
+    dropout: float = setting(
+        0.0,
+        "rnnlab's own models: the share of inputs each recurrent layer drops while training",
+        share,
+        "P",
+    )
     seed: int = setting(
         42, "random seed: the same seed gives the same results", whole_number(0, 2**32 - 1), "N"
     )
@@ -140,8 +164,11 @@ class TrainConfig:
             )
 
     @property
-    def shape(self) -> tutorial.ModelShape:
-        return tutorial.ModelShape(self.num_words, self.maxlen, self.units, self.embedding_dim)
+    def shape(self) -> Architecture:
+        return Architecture(
+            self.num_words, self.maxlen, self.units, self.embedding_dim, self.mask_zero,
+            self.dropout,
+        )  # fmt: skip
 
     @classmethod
     def resolve(cls, preset: str | None = None, **given) -> "TrainConfig":
@@ -150,7 +177,7 @@ class TrainConfig:
         over the ones before."""
         if preset is not None and preset not in PRESETS:
             raise RnnlabError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
-        chosen = PRESETS.get(preset, {})
+        chosen = PRESETS[preset].settings if preset else {}
         model = given.get("model", chosen.get("model", cls.model))
         own = MODELS[model].defaults if model in MODELS else {}
         return cls.from_dict({**own, **chosen, **given})

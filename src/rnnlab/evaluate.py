@@ -31,7 +31,7 @@ def evaluate(run_dir, data=None, allow_unfinished=False) -> Evaluation:
     if isinstance(model, NgramLogReg):
         loss, accuracy = loss_and_accuracy(model, split.test_x, split.test_y)
     else:
-        tutorial.compile_model(model, config.learning_rate)
+        tutorial.compile_model(model, config.learning_rate, config.optimizer)
         batch = ENGINES[config.engine].eval_batch_size
         loss, accuracy = tutorial.evaluate_test(model, split, batch)
     return Evaluation(

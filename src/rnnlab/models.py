@@ -30,18 +30,29 @@ class ModelSpec:
         return self.hidden_layers is None
 
 
+@dataclass(frozen=True)
+class Architecture(ModelShape):
+    """The book's settings of a model's size, and what rnnlab's own models also read."""
+
+    mask_zero: bool = False  # the embedding marks padding, and the recurrent layers skip it
+    dropout: float = 0.0  # the share of inputs the recurrent layers drop while training
+
+
+def embedding(shape, layers):
+    """The book's embedding, with padding masked when the settings ask for it."""
+    return layers.Embedding(
+        shape.num_words, shape.embedding_dim, mask_zero=shape.mask_zero, name="embedding"
+    )
+
+
 def bilstm(shape, layers):
-    return [
-        tutorial.embedding(shape, layers),
-        layers.Bidirectional(layers.LSTM(shape.units), name="bilstm"),
-    ]
+    lstm = layers.LSTM(shape.units, dropout=shape.dropout)
+    return [embedding(shape, layers), layers.Bidirectional(lstm, name="bilstm")]
 
 
 def bigru(shape, layers):
-    return [
-        tutorial.embedding(shape, layers),
-        layers.Bidirectional(layers.GRU(shape.units), name="bigru"),
-    ]
+    gru = layers.GRU(shape.units, dropout=shape.dropout)
+    return [embedding(shape, layers), layers.Bidirectional(gru, name="bigru")]
 
 
 MODELS: dict[str, ModelSpec] = {
@@ -91,8 +102,15 @@ MODELS: dict[str, ModelSpec] = {
 
 KERAS_MODELS = tuple(name for name, spec in MODELS.items() if not spec.is_baseline)
 
-# Named recipes: settings for `rnnlab train --preset NAME` (options given override them).
-PRESETS: dict[str, dict] = {}
+@dataclass(frozen=True)
+class Preset:
+    """A named recipe for `rnnlab train --preset NAME`; options given override its settings."""
+
+    description: str
+    settings: dict
+
+
+PRESETS: dict[str, Preset] = {}
 
 
 def chapter_models(chapter: str) -> tuple[str, ...]:
@@ -100,7 +118,7 @@ def chapter_models(chapter: str) -> tuple[str, ...]:
     return tuple(name for name, spec in MODELS.items() if spec.chapter == chapter)
 
 
-def build_model(name: str, shape: ModelShape = ModelShape(), layers=None):
+def build_model(name: str, shape: ModelShape = Architecture(), layers=None):
     """The keras.Model called `name`; `layers`: an engine's layer namespace (default Keras')."""
     if name not in MODELS:
         raise RnnlabError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")

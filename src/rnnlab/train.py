@@ -138,7 +138,9 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -
         )
     keras.utils.set_random_seed(config.seed)
     model = build_model(config.model, config.shape, engine.layer_namespace())
-    tutorial.compile_model(model, config.learning_rate, **engine.compile_options())
+    tutorial.compile_model(
+        model, config.learning_rate, config.optimizer, **engine.compile_options()
+    )
     engine.prepare(model)
     summary = summary_text(model)
     data = _data_record(raw)

@@ -171,11 +171,13 @@ def one_hot(ids, num_words=NUM_WORDS, dtype="float32"):
 # kept by validation loss, and early stopping that restores the best weights.
 
 
-def compile_model(model, learning_rate=LEARNING_RATE, **options):
+def compile_model(model, learning_rate=LEARNING_RATE, optimizer="rmsprop", **options):
+    """`optimizer`: the book's RMSprop, or "adam" for rnnlab's own recipes."""
     import keras
 
+    optimizers = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam}
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        optimizer=optimizers[optimizer](learning_rate=learning_rate),
         loss="binary_crossentropy",
         metrics=["accuracy"],
         **options,

@@ -2,12 +2,10 @@
 
 import io
 import sys
-from dataclasses import fields
 from pathlib import Path
 
-from ..config import TrainConfig
 from ..errors import RnnlabError
-from .options import config_from
+from .options import config_from, given_settings
 
 
 def run_predict(args) -> None:
@@ -94,8 +92,7 @@ def run_train(args) -> None:
 
     verbose = 0 if args.quiet else 2
     if args.resume:
-        given = [f"--{s.name.replace('_', '-')}" for s in fields(TrainConfig)
-                 if getattr(args, s.name) != s.default]  # fmt: skip
+        given = [f"--{name.replace('_', '-')}" for name in given_settings(args)]
         if given or args.out or args.overwrite:
             raise RnnlabError(
                 "--resume takes every setting from the run folder's config.json; drop "
@@ -209,8 +206,7 @@ def run_sweep(args) -> None:
     from ..sweep.summary import write_summary
 
     lang = language(args.lang)  # a mistake shows before the training
-    names = [spec.name for spec in fields(TrainConfig) if spec.name not in grid.NOT_IN_GRID]
-    axes = {name: getattr(args, name) for name in names if name != "seed"}
+    axes = {k: v for k, v in given_settings(args).items() if k not in (*grid.NOT_IN_GRID, "seed")}
     configurations = grid.build(axes, args.grid, args.seeds)
     name = args.name or default_name(configurations)
     folder = args.out or f"runs/sweeps/{name}"

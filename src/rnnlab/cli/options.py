@@ -19,12 +19,17 @@ class Parser(argparse.ArgumentParser):
 def _config_value(spec):
     """An argparse type for a TrainConfig field: the text parsed, then the field's check."""
     kind = type(spec.default) if spec.default is not None else str
+    if kind is bool:
+        kind = _yes_or_no
+    elif kind is float:
+        kind = _number  # "1" is a float too
 
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            expected = {int: "a whole number", float: "a number"}.get(kind, kind.__name__)
+            expected = {int: "a whole number", _number: "a number", _yes_or_no: "true or false"}
+            expected = expected.get(kind, kind.__name__)
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
         try:
             spec.metadata["check"](value)
@@ -33,6 +38,17 @@ def _config_value(spec):
         return value
 
     return parse
+
+
+def _yes_or_no(text: str) -> bool:
+    answers = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+    if text.strip().lower() not in answers:
+        raise ValueError(text)
+    return answers[text.strip().lower()]
+
+
+def _number(text: str) -> float:
+    return float(text)
 
 
 def _config_values(spec):
@@ -48,29 +64,42 @@ def _config_values(spec):
     return parse
 
 
-def add_config_options(parser, names=None, lists=False):
+def add_config_options(parser, names=None, lists=False, given_only=False):
     """--option for each TrainConfig field (or those in `names`), with its help and check;
-    with `lists`, each takes a comma list (a sweep's axis), and --model is --models."""
+    with `lists`, each takes a comma list (a sweep's axis), and --model is --models;
+    with `given_only`, an option not given is left out of the parsed arguments, so
+    that a model's or a preset's own settings apply (`config_from`)."""
     for spec in fields(TrainConfig):
         if names is not None and spec.name not in names:
             continue
         choices = getattr(spec.metadata["check"], "choices", None)
         metavar = spec.metadata["metavar"] or ("{" + ",".join(choices) + "}" if choices else None)
-        default = "" if spec.default is None else f" (default: {spec.default})"
+        default = "" if spec.default is None else f" (default: {spec.default}"
+        if default and given_only and spec.name != "model":
+            default += ", or the model's or preset's own"
         option = "--" + spec.name.replace("_", "-")
         parser.add_argument(
             *([option + "s", option] if lists and spec.name == "model" else [option]),
             dest=spec.name,
             type=_config_values(spec) if lists else _config_value(spec),
-            default=[spec.default] if lists else spec.default,
+            default=argparse.SUPPRESS if given_only else [spec.default] if lists else spec.default,
             metavar=f"{metavar or 'VALUE'}[,...]" if lists else metavar,
-            help=spec.metadata["help"].replace("%", "%%") + default,
+            help=spec.metadata["help"].replace("%", "%%") + default + (")" if default else ""),
         )
 
 
-def config_from(args, **changes) -> TrainConfig:
-    given = {spec.name: getattr(args, spec.name) for spec in fields(TrainConfig)}
-    return TrainConfig(**{**given, **changes})
+def given_settings(args) -> dict:
+    """The TrainConfig fields given on the command line (options added with given_only)."""
+    return {
+        spec.name: getattr(args, spec.name)
+        for spec in fields(TrainConfig)
+        if hasattr(args, spec.name)
+    }
+
+
+def config_from(args) -> TrainConfig:
+    """The settings a training uses: the model's own and the preset's, then those given."""
+    return TrainConfig.resolve(getattr(args, "preset", None), **given_settings(args))
 
 
 def probability(text: str) -> float:

@@ -6,6 +6,7 @@ from dataclasses import fields
 from .. import __version__
 from ..config import TrainConfig
 from ..i18n import ENVIRONMENT, LANGUAGES
+from ..models import PRESETS
 from . import commands
 from .options import (
     Parser,
@@ -70,7 +71,14 @@ def build_parser() -> Parser:
         "summary.txt, history.csv, best.keras, curves.png, metrics.json and "
         "preprocessing.json to the run folder.",
     )
-    add_config_options(train)
+    add_config_options(train, given_only=True)
+    train.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="a named recipe: "
+        + "; ".join(f"{name}: {preset.description}" for name, preset in PRESETS.items())
+        + " (options given override its settings)",
+    )
     train.add_argument("--out", metavar="DIR", help="run folder (default: runs/<model>-<time>)")
     train.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
     train.add_argument("--quiet", action="store_true", help="no per-epoch progress")
@@ -172,7 +180,8 @@ def build_parser() -> Parser:
         "command again continues the sweep; with --storage postgresql://... the same command "
         "on several machines joins one sweep.",
     )
-    add_config_options(sweep, [n for n in CONFIG_NAMES if n not in ("data", "seed")], lists=True)
+    axes = [name for name in CONFIG_NAMES if name not in ("data", "seed")]
+    add_config_options(sweep, axes, lists=True, given_only=True)
     add_config_options(sweep, ("data",))
     sweep.add_argument(
         "--seeds",

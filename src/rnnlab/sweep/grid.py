@@ -88,9 +88,10 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
 
 
 def _checked(settings: dict) -> dict:
-    """The settings as TrainConfig reads them, or a one-line error naming the bad one."""
+    """The settings as TrainConfig reads them (with the model's own defaults), or a
+    one-line error naming the bad one."""
     try:
-        config = TrainConfig.from_dict(settings)
+        config = TrainConfig.resolve(**settings)
     except RnnlabError as error:
         raise RnnlabError(f"the grid has a bad configuration {settings}: {error}") from None
     config.check_memory()
