@@ -41,6 +41,7 @@ def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     assert len(images) == 4 and all((out / image).is_file() for image in images)
 
+    assert "](page.html)" in markdown and (out / "page.html").is_file()  # the best model, live
     html = (out / "report.html").read_text()
     assert html.count('src="data:image/png;base64,') == 4  # self-contained
     assert "<table>" in html and "4,072" in html

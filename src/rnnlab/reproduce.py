@@ -45,11 +45,12 @@ TITLES = {
     "all": N_("chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks"),
 }
 STORY_SEED = 42
+PAGE = "page.html"  # the best model, in the browser
 CURVES = "curves"  # each model's curves, drawn again where the report's language is not English
 # What a reproduction writes in its folder, and --overwrite removes.
 OUTPUTS = (
     *("sweep.json", "journal.log", "trials", "logs", "locks", "data", "report.md", "report.html"),
-    *("val_loss.png", "best_val_accuracy.png", "val_loss_bands.png", CURVES),
+    *("val_loss.png", "best_val_accuracy.png", "val_loss_bands.png", CURVES, PAGE),
 )
 
 
@@ -140,6 +141,7 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         if plot_language(lang) != "en":  # the run folder's curves.png is in English
             plot_curves(run.history, out / CURVES / f"{run.path.name}.png", name, lang=lang)
     report = build_report(ex, config, story, timings, TITLES[chapter], out, lang, steps)
+    add_page(report, out, story, lang)
     if len(seeds) > 1:
         report.heading(_("7. Over {n} seeds").format(n=len(seeds)))
         report.text(
@@ -151,6 +153,22 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         found = summary.groups(done.result.outcomes)
         summary.add_statistics(report, out, found, done.baseline, level=3, lang=lang)
     return Reproduction(out, story, timings, report.write(out))
+
+
+def add_page(report: Report, out: Path, story: dict, lang: str) -> None:
+    """The interactive page of the model with the best validation accuracy, linked from
+    the report (none where the data has no words: a Keras npz without its word index)."""
+    from .report.page import write_page
+
+    _ = gettext_for(lang)
+    name, best = max(story.items(), key=lambda item: item[1].metrics["best_val_accuracy"])
+    try:
+        write_page(best.path, out / PAGE, overwrite=True, lang=lang)
+    except RnnlabError:
+        return
+    report.heading(_("Try it yourself"))
+    report.link(PAGE, _("Open {page}: {model} (the best validation accuracy) reads your review in "
+                        "your browser, word by word").format(page=PAGE, model=name))  # fmt: skip
 
 
 def results_table(trained, lang="en") -> tuple[list[str], list[list]]:

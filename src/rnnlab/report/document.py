@@ -22,6 +22,10 @@ class Report:
     def table(self, headers: list[str], rows: list[list]):
         self.blocks.append(("table", headers, [[str(cell) for cell in row] for row in rows]))
 
+    def link(self, path: str, text: str):
+        """A paragraph that is a link to `path`, relative to the report's folder."""
+        self.blocks.append(("a", path, text))
+
     def image(self, path: str, caption: str):
         """`path` relative to the report's folder."""
         self.blocks.append(("img", path, caption))
@@ -43,6 +47,8 @@ class Report:
                 out.append("")
             elif kind == "img":
                 out += [f"![{args[1]}]({args[0]})", ""]
+            elif kind == "a":
+                out += [f"[{args[1]}]({args[0]})", ""]
         return "\n".join(out)
 
     def to_html(self, folder) -> str:
@@ -58,6 +64,8 @@ class Report:
                 body.append(f"<p>{escape(args[0])}</p>")
             elif kind == "pre":
                 body.append(f"<pre>{escape(args[0])}</pre>")
+            elif kind == "a":
+                body.append(f'<p><a href="{escape(args[0])}">{escape(args[1])}</a></p>')
             elif kind == "table":
                 headers, rows = args
                 head = "".join(f"<th>{escape(h)}</th>" for h in headers)
