@@ -7,9 +7,13 @@ helpers.py.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # before anything imports Keras
+# The fused engine's compiled kernels: one cache for every test (and run), not one per
+# test's private RNNLAB_HOME, which would compile them again each time.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(tempfile.gettempdir()) / "rnnlab-tests-numba"))
 
 import pytest  # noqa: E402
 from helpers import aclimdb_files, write_tarball  # noqa: E402

@@ -7,8 +7,10 @@ and Keras is only imported by the modules that build or train models.
 import importlib
 import os
 
-# rnnlab runs on Keras 3 with the JAX backend unless the user chose another one.
+# rnnlab runs on Keras 3 with the JAX backend unless the user chose another one, and
+# on the CPU unless asked otherwise (its small RNNs run slower on a GPU; --device).
 os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 __version__ = "0.1.0"
 

@@ -127,8 +127,9 @@ class TrainConfig:
     engine: str = setting(
         engine.DEFAULT,
         "how the model runs: "
-        + "; ".join(f"{e.name}: {e.description}" for e in engine.ENGINES.values()),
-        one_of(*engine.ENGINES),
+        + "; ".join(f"{e.name}: {e.description}" for e in engine.ENGINES.values())
+        + f"; {engine.AUTO}: fused where it can run, else keras",
+        one_of(*engine.CHOICES),
     )
 
     def __post_init__(self):

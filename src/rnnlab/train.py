@@ -13,6 +13,7 @@ import math
 import platform
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import keras
@@ -24,7 +25,7 @@ from .data import TOKENIZER_VERSION, open_imdb
 from .data.encoder import TextEncoder
 from .data.sources import data_spec
 from .engine import get_engine
-from .engine.startup import use_compilation_cache
+from .engine.startup import device_in_use, use_compilation_cache
 from .errors import RnnlabError
 from .models import MODELS, build_model, summary_text
 
@@ -33,6 +34,7 @@ def versions() -> dict:
     import jax
 
     return {
+        "device": device_in_use(),
         "rnnlab": __version__,
         "keras": keras.__version__,
         "keras_backend": keras.backend.backend(),
@@ -127,6 +129,7 @@ def _train_baseline(config: TrainConfig, out: Path) -> runs.Run:
 
 def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -> runs.Run:
     engine = get_engine(config.engine)
+    config = replace(config, engine=engine.name)  # the engine that runs, `auto` resolved
     started = time.perf_counter()
     use_compilation_cache()
     source = data_record["path"] if data_record else config.data

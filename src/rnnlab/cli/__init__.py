@@ -10,7 +10,7 @@ import signal
 import sys
 import traceback
 
-from ..engine.startup import import_keras
+from ..engine.startup import choose_device, import_keras
 from ..errors import RnnlabError
 from .options import EXIT_BROKEN_PIPE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE
 from .parser import build_parser
@@ -36,6 +36,9 @@ def main(argv=None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends a command as Ctrl-C does
     try:
+        if hasattr(args, "device"):
+            check_device(args)
+            choose_device(args.device)  # before JAX starts, here and in child processes
         if args.command in KERAS_COMMANDS:
             import_keras()  # the start-up saving; the others need no Keras in this process
         args.run(args)
@@ -59,6 +62,15 @@ def main(argv=None) -> int:
         message += "rerun with RNNLAB_DEBUG=1 for the traceback, and report it"
         return _fail(args.command, message, EXIT_BUG)
     return 0
+
+
+def check_device(args) -> None:
+    """The fused kernels run on the CPU only: refuse them with --device gpu, at once."""
+    engines = getattr(args, "engine", None)
+    engines = engines if isinstance(engines, list) else [engines]
+    if args.device == "gpu" and "fused" in engines:
+        raise RnnlabError("the fused engine runs on the CPU only: drop --device gpu, or use "
+                          "--engine keras")  # fmt: skip
 
 
 def _interrupt(signum, frame):

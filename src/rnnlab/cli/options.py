@@ -147,3 +147,14 @@ def _at_least_one(text: str) -> int:
     if value < 1:
         raise ValueError(f"must be at least 1, got {value}")
     return value
+
+
+def add_device_option(parser):
+    parser.add_argument(
+        "--device",
+        choices=("cpu", "gpu", "auto"),
+        default="cpu",
+        help="where JAX runs: cpu (default: these small RNNs run faster there than on a GPU, "
+        "where every time step is a kernel launch), gpu (CUDA; not with the fused engine), "
+        "or auto (JAX's choice)",
+    )

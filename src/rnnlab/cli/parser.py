@@ -12,6 +12,7 @@ from .options import (
     Parser,
     add_allow_unfinished,
     add_config_options,
+    add_device_option,
     add_jobs_option,
     parsed_by,
     probability,
@@ -88,6 +89,7 @@ def build_parser() -> Parser:
         help="continue an interrupted run from its last complete epoch, with its own settings "
         "(give no other training option); it ends as the uninterrupted run would",
     )
+    add_device_option(train)
     train.set_defaults(run=commands.run_train)
 
     evaluate = subcommands.add_parser(
@@ -132,6 +134,7 @@ def build_parser() -> Parser:
         help="output format (default: table)",
     )
     add_allow_unfinished(evaluate)
+    add_device_option(evaluate)
     evaluate.set_defaults(run=commands.run_evaluate)
 
     reproduce = subcommands.add_parser(
@@ -167,6 +170,7 @@ def build_parser() -> Parser:
     )
     reproduce.add_argument("--quiet", action="store_true", help="no line per trained model")
     _add_lang_option(reproduce)
+    add_device_option(reproduce)
     reproduce.set_defaults(run=commands.run_reproduce)
 
     sweep = subcommands.add_parser(
@@ -212,6 +216,7 @@ def build_parser() -> Parser:
     )
     sweep.add_argument("--quiet", action="store_true", help="no line per finished trial")
     _add_lang_option(sweep)
+    add_device_option(sweep)
     sweep.set_defaults(run=commands.run_sweep)
 
     page = subcommands.add_parser(
@@ -234,6 +239,7 @@ def build_parser() -> Parser:
         help="the page's language (a button switches it)",
     )
     add_allow_unfinished(page)
+    add_device_option(page)
     page.set_defaults(run=commands.run_page)
 
     compare = subcommands.add_parser(
@@ -301,5 +307,6 @@ def build_parser() -> Parser:
         "each, so you see which words moved it",
     )
     add_allow_unfinished(predict)
+    add_device_option(predict)
     predict.set_defaults(run=commands.run_predict)
     return parser

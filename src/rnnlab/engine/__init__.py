@@ -6,6 +6,10 @@
   several batches per compiled call, validation in large batches, and a
   SimpleRNN with its input projection outside the time loop.  The same
   results as `keras` on the machine that runs them (tests/test_engine.py).
+- `fused`: the `xla` engine's fit, with recurrent layers whose whole sequence
+  is one numba kernel call forward and one backward (engine/fused/): Keras'
+  numbers to float32 rounding, not bit for bit.
+- `auto`: `fused` where its kernels can run, else `keras` (said in one line).
 
 Every engine builds the same models with the same weights; run folders always
 hold models that load without the engine.  What each path is worth is
@@ -67,20 +71,45 @@ ENGINES = {
         fuse_steps=True,
         eval_batch_size=1024,
     ),
+    "fused": Engine(
+        "fused",
+        "recurrent layers as fused numba kernels, Keras' numbers to float32 rounding",
+        "rnnlab.engine.fused.layers",
+        steps_per_execution=32,
+        fuse_steps=True,
+        eval_batch_size=1024,
+    ),
 }
+AUTO = "auto"  # fused where its kernels can run, else keras
+CHOICES = (*ENGINES, AUTO)
 DEFAULT = "xla"
 
 
 def get_engine(name: str) -> Engine:
+    """The engine called `name`; `auto` resolved (saying so in one line when it falls back)."""
+    import sys
+
     import keras
 
-    if name not in ENGINES:
-        raise RnnlabError(f"unknown engine {name!r}; choose one of: {', '.join(ENGINES)}")
+    if name not in CHOICES:
+        raise RnnlabError(f"unknown engine {name!r}; choose one of: {', '.join(CHOICES)}")
     if name != "keras" and keras.backend.backend() != "jax":
+        if name == AUTO:
+            return ENGINES["keras"]
         raise RnnlabError(
             f"the {name} engine needs Keras' JAX backend, and KERAS_BACKEND is "
             f"{keras.backend.backend()}: unset it, or pass --engine keras"
         )
+    if name in ("fused", AUTO):
+        from .fused import available
+
+        runs, why = available()
+        if not runs and name == "fused":
+            raise RnnlabError(f"the fused engine cannot run here: {why}; use --engine keras")
+        if not runs:
+            print(f"rnnlab: the fused engine cannot run here ({why}); using keras", file=sys.stderr)
+            return ENGINES["keras"]
+        return ENGINES["fused"]
     return ENGINES[name]
 
 

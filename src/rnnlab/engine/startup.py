@@ -1,11 +1,52 @@
-"""Start-up savings for every engine: JAX's compilation cache, and Keras without scikit-learn.
+"""Before and while Keras starts: the device JAX runs on, its compilation cache, and Keras
+without scikit-learn.
 
-Neither changes a result; bench/engine_paths.py measures what each saves.
+None of these changes a result; bench/engine_paths.py measures what the last two save.
 """
 
 import os
 import sys
 from contextlib import contextmanager
+
+# --device -> (JAX_PLATFORMS, the backend JAX then reports); auto: JAX's own choice
+DEVICES = {"cpu": ("cpu", "cpu"), "gpu": ("cuda", "gpu"), "auto": (None, None)}
+
+
+def choose_device(device: str) -> None:
+    """Point JAX at `device` before it starts.  rnnlab's models are small: on a GPU every
+    time step is a kernel launch, so they run slower there than on the same machine's
+    CPU, and each worker would take most of the GPU's memory.  So the CPU is the default
+    (rnnlab/__init__.py), `gpu` asks for CUDA, `auto` lets JAX choose."""
+    from ..errors import RnnlabError
+
+    platforms, backend = DEVICES[device]
+    if "jax" in sys.modules:  # too late to choose: accept only what is running
+        import jax
+
+        if backend is not None and jax.default_backend() != backend:
+            raise RnnlabError(
+                f"JAX already runs on {jax.default_backend()}: choose the device before JAX "
+                "starts (--device on the command line, or JAX_PLATFORMS)"
+            )
+    elif platforms is None:
+        os.environ.pop("JAX_PLATFORMS", None)
+    else:
+        os.environ["JAX_PLATFORMS"] = platforms
+
+
+def device_in_use() -> str:
+    """The device JAX runs on, or a one-line error when the one asked for is missing."""
+    from ..errors import RnnlabError
+
+    try:
+        import jax
+
+        return jax.default_backend()
+    except RuntimeError as error:  # JAX_PLATFORMS names a platform this JAX does not have
+        raise RnnlabError(
+            f"JAX cannot start on {os.environ.get('JAX_PLATFORMS')} ({str(error).splitlines()[0]}):"
+            " install jax with GPU support (pip install 'jax[cuda12]'), or use --device cpu"
+        ) from None
 
 
 def use_compilation_cache() -> None:
