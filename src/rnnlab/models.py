@@ -102,6 +102,7 @@ MODELS: dict[str, ModelSpec] = {
 
 KERAS_MODELS = tuple(name for name, spec in MODELS.items() if not spec.is_baseline)
 
+
 @dataclass(frozen=True)
 class Preset:
     """A named recipe for `rnnlab train --preset NAME`; options given override its settings."""
