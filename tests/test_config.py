@@ -33,7 +33,7 @@ def test_every_field_is_an_option_with_its_default_and_help():
             assert f"(default: {spec.default}" in action.help
     assert TrainConfig.resolve() == TrainConfig()
     assert set(options) - {spec.name for spec in fields(TrainConfig)} == {
-        "help", "out", "overwrite", "quiet", "resume", "preset",
+        "help", "out", "overwrite", "quiet", "resume", "preset", "device",
     }  # fmt: skip
 
 

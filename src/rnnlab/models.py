@@ -55,6 +55,19 @@ def bigru(shape, layers):
     return [embedding(shape, layers), layers.Bidirectional(gru, name="bigru")]
 
 
+def bigru_pool(shape, layers):
+    """Every step's state, both ways, then the largest value of each feature over the
+    review: a strong word anywhere counts, not only what the last steps remember."""
+    import keras
+
+    gru = layers.GRU(shape.units, dropout=shape.dropout, return_sequences=True)
+    return [
+        embedding(shape, layers),
+        layers.Bidirectional(gru, name="bigru"),
+        keras.layers.GlobalMaxPooling1D(name="max_over_time"),
+    ]
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in [
@@ -83,6 +96,12 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("gru", "Embedding -> GRU -> Dense", tutorial.gru, "9-3"),
         ModelSpec("bilstm", "Embedding -> Bidirectional(LSTM) -> Dense", bilstm, "beyond"),
         ModelSpec("bigru", "Embedding -> Bidirectional(GRU) -> Dense", bigru, "beyond"),
+        ModelSpec(
+            "bigru-pool",
+            "Embedding -> Bidirectional(GRU, every step) -> max over time -> Dense",
+            bigru_pool,
+            "beyond",
+        ),
         ModelSpec(
             "bow-logreg",
             "baseline: logistic regression on which words a review holds",

@@ -207,7 +207,7 @@ def run_sweep(args) -> None:
 
     lang = language(args.lang)  # a mistake shows before the training
     axes = {k: v for k, v in given_settings(args).items() if k not in (*grid.NOT_IN_GRID, "seed")}
-    configurations = grid.build(axes, args.grid, args.seeds)
+    configurations = grid.build(axes, args.grid, args.seeds, args.preset)
     name = args.name or default_name(configurations)
     folder = args.out or f"runs/sweeps/{name}"
     print(f"sweep {name}: {len(configurations)} trainings, {args.jobs} at a time, in {folder}")

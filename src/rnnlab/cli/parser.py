@@ -195,6 +195,11 @@ def build_parser() -> Parser:
         help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9) (default: 1, seed 42)",
     )
     sweep.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        help="every configuration starts from this recipe's settings (see rnnlab train)",
+    )
+    sweep.add_argument(
         "--grid",
         type=_explicit_grid,
         metavar="JSON|@FILE",

@@ -56,9 +56,11 @@ def explicit(text: str) -> list[dict]:
     return entries
 
 
-def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int]) -> list[dict]:
+def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int],
+          preset: str | None = None) -> list[dict]:  # fmt: skip
     """Every configuration: each explicit entry (or one empty one) x the axes x the seeds,
-    each checked as a TrainConfig (a one-line error names the first bad one)."""
+    over the preset's settings if one is named, each checked as a TrainConfig (a one-line
+    error names the first bad one)."""
     defaults = {spec.name: spec.default for spec in fields(TrainConfig)}
     if entries == []:
         raise RnnlabError("the grid is empty: --grid lists no configuration")
@@ -74,7 +76,7 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
         for values in itertools.product(*(axes[name] for name in names)):
             for seed in seed_list:
                 settings = {**dict(zip(names, values, strict=True)), **entry, "seed": seed}
-                config = _checked(settings)
+                config = _checked(settings, preset)
                 config = {
                     k: v
                     for k, v in config.items()
@@ -87,11 +89,11 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
     return grid
 
 
-def _checked(settings: dict) -> dict:
-    """The settings as TrainConfig reads them (with the model's own defaults), or a
-    one-line error naming the bad one."""
+def _checked(settings: dict, preset: str | None) -> dict:
+    """The settings as TrainConfig reads them (over the model's own defaults and the
+    preset's), or a one-line error naming the bad one."""
     try:
-        config = TrainConfig.resolve(**settings)
+        config = TrainConfig.resolve(preset, **settings)
     except RnnlabError as error:
         raise RnnlabError(f"the grid has a bad configuration {settings}: {error}") from None
     config.check_memory()
