@@ -100,3 +100,20 @@ def markdown_tables(text: str) -> list[list[list[str]]]:
             tables.append(current)
             current = []
     return tables
+
+
+def loss_and_gradients(model, ids, labels, training):
+    """[loss, then every trainable weight's gradient] of `model` on one batch, as arrays:
+    what the oracle tests compare between a layer and Keras' own."""
+    import jax
+    import keras
+
+    trainable = [v.value for v in model.trainable_variables]
+    non_trainable = [v.value for v in model.non_trainable_variables]
+
+    def loss(trainable):
+        probs, _ = model.stateless_call(trainable, non_trainable, ids, training=training)
+        return keras.losses.binary_crossentropy(labels, probs).mean()
+
+    value, grads = jax.jit(jax.value_and_grad(loss))(trainable)
+    return [np.asarray(value)] + [np.asarray(g) for g in grads]

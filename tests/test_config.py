@@ -69,3 +69,20 @@ def test_good_values_parse_to_what_the_config_holds():
     assert TrainConfig.from_dict({"model": "gru", "seed": 7}) == TrainConfig(model="gru", seed=7)
     with pytest.raises(RnnlabError, match="unknown settings: colour"):
         TrainConfig.from_dict({"colour": "blue"})
+
+
+def test_masking_and_dropout_are_refused_on_the_books_models():
+    """The book's models keep the book's layers: a setting they would ignore is an error."""
+    with pytest.raises(RnnlabError, match="gru keeps the book's layers"):
+        TrainConfig(model="gru", mask_zero=True)
+    with pytest.raises(RnnlabError, match="simplernn-embedding keeps the book's layers"):
+        TrainConfig(model="simplernn-embedding", dropout=0.2)
+    assert TrainConfig(model="gru-pool", mask_zero=True, dropout=0.2).shape.mask_zero
+
+
+def test_the_best_preset_is_a_recurrent_model_and_given_options_win():
+    config = TrainConfig.resolve("best", units=16)
+    assert config.model in ("bilstm", "bigru", "gru-pool", "bigru-pool")
+    assert config.units == 16 and config.mask_zero
+    with pytest.raises(RnnlabError, match="unknown preset 'fastest'; choose one of: best"):
+        TrainConfig.resolve("fastest")

@@ -11,11 +11,10 @@ import json
 import subprocess
 import sys
 
-import jax
 import keras
 import numpy as np
 import pytest
-from helpers import tiny_config
+from helpers import loss_and_gradients, tiny_config
 
 from rnnlab import runs
 from rnnlab.engine import ENGINES, draws_dropout_masks
@@ -49,18 +48,6 @@ def model_with(module, options, seed=7):
             keras.layers.Dense(1, activation="sigmoid"),
         ]
     )
-
-
-def loss_and_gradients(model, ids, labels, training):
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-
-    def loss(trainable):
-        probs, _ = model.stateless_call(trainable, non_trainable, ids, training=training)
-        return keras.losses.binary_crossentropy(labels, probs).mean()
-
-    value, grads = jax.jit(jax.value_and_grad(loss))(trainable)
-    return [np.asarray(value)] + [np.asarray(g) for g in grads]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -18,6 +18,7 @@ import jax
 import keras
 import numpy as np
 import pytest
+from helpers import loss_and_gradients
 
 from rnnlab import layers as rnnlab_layers
 from rnnlab.engine import fused
@@ -90,18 +91,6 @@ def padded_ids(batch, maxlen, vocabulary, seed=0):
         ids[row, : maxlen - length] = 0
     ids[3] = 0
     return ids
-
-
-def loss_and_gradients(model, ids, labels, training):
-    trainable = [v.value for v in model.trainable_variables]
-    non_trainable = [v.value for v in model.non_trainable_variables]
-
-    def loss(trainable):
-        probs, _ = model.stateless_call(trainable, non_trainable, ids, training=training)
-        return keras.losses.binary_crossentropy(labels, probs).mean()
-
-    value, grads = jax.jit(jax.value_and_grad(loss))(trainable)
-    return [np.asarray(value)] + [np.asarray(g) for g in grads]
 
 
 def assert_close(got, expected, names):

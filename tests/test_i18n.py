@@ -238,7 +238,7 @@ def test_compare_notes_in_korean(two_runs):
 def test_korean_sweep_summary_holds_the_same_numbers(tmp_path):
     from rnnlab.baselines import BaselineResult
     from rnnlab.sweep.study import Outcome
-    from rnnlab.sweep.summary import write_summary
+    from rnnlab.sweep.summary import write_sweep_summary
 
     def outcome(model, seed, accuracy):
         history = {"val_loss": [0.69, 0.6 - accuracy / 10, 0.55]}
@@ -255,7 +255,7 @@ def test_korean_sweep_summary_holds_the_same_numbers(tmp_path):
     for lang in ("en", "ko"):
         title = i18n.translation(lang).gettext("rnnlab sweep {name}: {n} trainings")
         title = title.format(name="grid-1", n=len(outcomes))
-        write_summary(tmp_path / lang, title, outcomes, baseline, "data.tar.gz", lang)
+        write_sweep_summary(tmp_path / lang, title, outcomes, baseline, "data.tar.gz", lang)
         reports[lang] = (tmp_path / lang / "summary.md").read_text(encoding="utf-8")
     assert all(HANGUL.search(line) for line in headings(reports["ko"]))
     assert "정체된 시행" in reports["ko"] and "bow-logreg (기준 모델)" in reports["ko"]

@@ -67,6 +67,18 @@ def test_parameter_count_equals_keras_own_layers(name):
         "gru": [keras.Input((100,)), e(), keras.layers.GRU(8)],
         "bilstm": [keras.Input((100,)), e(), keras.layers.Bidirectional(keras.layers.LSTM(8))],
         "bigru": [keras.Input((100,)), e(), keras.layers.Bidirectional(keras.layers.GRU(8))],
+        "gru-pool": [
+            keras.Input((100,)),
+            e(),
+            keras.layers.GRU(8, return_sequences=True),
+            keras.layers.GlobalMaxPooling1D(),
+        ],
+        "bigru-pool": [
+            keras.Input((100,)),
+            e(),
+            keras.layers.Bidirectional(keras.layers.GRU(8, return_sequences=True)),
+            keras.layers.GlobalMaxPooling1D(),
+        ],
     }[name]
     reference = keras.Sequential([*direct, keras.layers.Dense(1, activation="sigmoid")])
     count = build_model(name).count_params()

@@ -29,7 +29,7 @@ def test_a_grid_trains_once_and_is_summarized(tiny_tarball, tmp_path, capsys):
     out = tmp_path / "sweep"
     grid = ["--models", "simplernn-embedding,gru", "--seeds", "2", "--jobs", "2"]
     assert sweep(tiny_tarball, out, *grid) == 0
-    assert "4 of 4 trainings complete" in capsys.readouterr().out
+    assert "4 of 4 trials complete" in capsys.readouterr().out
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert sorted((r["model"], r["seed"], r["state"]) for r in rows) == [
         ("gru", "42", "complete"), ("gru", "43", "complete"),

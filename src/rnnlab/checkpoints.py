@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from . import runs
+from .errors import RnnlabError
 from .files import atomic_write
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # zip's earliest date: the same bytes for the same model
@@ -124,6 +125,7 @@ def write_state(path: Path, record: EpochRecord, epochs_done: int) -> None:
     numpy_state = np.random.get_state()
     meta = {
         "epochs_done": epochs_done,
+        "stopped": bool(model.stop_training),  # early stopping ended the training here
         "history": record.history,
         "seconds": record.seconds,
         "checkpoint_best": float(record.checkpoint.best),
@@ -158,9 +160,17 @@ def read_state(run_dir: Path) -> dict | None:
     path = Path(run_dir) / runs.STATE
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as f:
-        state = json.loads(f["meta"].tobytes())
-        state["arrays"] = {name: f[name] for name in f.files if name != "meta"}
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            state = json.loads(f["meta"].tobytes())
+            state["arrays"] = {name: f[name] for name in f.files if name != "meta"}
+        if not isinstance(state, dict) or "epochs_done" not in state:
+            raise ValueError("no epochs_done")
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise RnnlabError(
+            f"{path} is damaged ({error}); the run cannot be resumed: train it again with "
+            "--overwrite"
+        ) from None
     return state
 
 

@@ -1,4 +1,5 @@
-"""Fresh Python processes that run rnnlab code: a second core's worth of work.
+"""Starting fresh Python processes that run rnnlab code (the tokenizer's helper, the
+sweep workers).
 
 A child started this way imports only what its code names, never the caller's
 main script (`multiprocessing`'s spawn re-runs a script that lacks an

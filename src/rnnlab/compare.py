@@ -68,7 +68,7 @@ def note(entry: ComparedRun, lang="en") -> str:
 COLUMNS = [  # the English names: comparison.csv's columns, and the catalogue's ids
     (N_("run"), lambda r: r.name),
     (N_("model"), lambda r: r.run.config.model),
-    (N_("engine"), lambda r: r.run.config.engine),
+    (N_("engine"), lambda r: r.run.metrics.get("engine", r.run.config.engine)),
     (N_("parameters"), _metric("parameters", None)),
     (N_("best epoch"), _metric("best_epoch", None)),
     (N_("epochs run"), _metric("epochs_run", None)),

@@ -1,7 +1,7 @@
 """The settings of one training: defined once, read by the command line, the trainer and reports.
 
 Each field of `TrainConfig` carries its help text and its check. `rnnlab train`'s
-options are generated from these fields (cli.py), so the two cannot disagree,
+options are generated from these fields (cli/options.py), so the two cannot disagree,
 and a value is checked in one place, with one message, whether it comes from
 the command line, a saved config.json or Python.  No Keras here: the command
 line reads this without paying Keras' import.
@@ -97,7 +97,7 @@ class TrainConfig:
         "pre", "cut long reviews at the start (pre, as Keras) or the end", one_of("pre", "post")
     )
     learning_rate: float = setting(
-        tutorial.LEARNING_RATE, "RMSprop learning rate", positive_number, "LR"
+        tutorial.LEARNING_RATE, "the optimizer's learning rate", positive_number, "LR"
     )
     batch_size: int = setting(tutorial.BATCH_SIZE, "reviews per batch", whole_number(1), "N")
     epochs: int = setting(tutorial.EPOCHS, "most epochs", whole_number(1), "N")
@@ -111,7 +111,8 @@ class TrainConfig:
     )
     mask_zero: bool = setting(
         False,
-        "rnnlab's own models (bilstm, bigru): mask the padding, so the RNN skips it",
+        "rnnlab's own models (bilstm, bigru, gru-pool, bigru-pool): mask the padding, so the RNN "
+        "skips it",
         one_of(False, True),
         "{false,true}",
     )
@@ -138,6 +139,13 @@ class TrainConfig:
                 spec.metadata["check"](getattr(self, spec.name))
             except ValueError as error:
                 raise RnnlabError(f"{spec.name}: {error}") from None
+        spec = MODELS.get(self.model)
+        if spec is not None and spec.chapter != "beyond" and (self.mask_zero or self.dropout):
+            own = ", ".join(name for name, s in MODELS.items() if s.chapter == "beyond")
+            raise RnnlabError(
+                f"mask_zero and dropout are settings of rnnlab's own models ({own}); "
+                f"{self.model} keeps the book's layers: leave them out"
+            )
 
     def memory_needed(self, reviews=50_000) -> dict[str, int]:
         """Bytes a training with these settings needs, part by part: an estimate from

@@ -68,8 +68,7 @@ def evaluate_texts(run_dir, labelled, source: str, allow_unfinished=False) -> Te
     labelled = iter(labelled)
     while batch := list(itertools.islice(labelled, predictor.batch_size)):
         texts, labels = zip(*batch, strict=True)
-        encoded = predictor.encoder.encode(list(texts))
-        probabilities = predictor.model.predict(encoded.ids, verbose=0)[:, 0]
+        probabilities, encoded = predictor.predict_encoded(texts)
         for label, p in zip(labels, probabilities, strict=True):
             confusion[label][int(p >= 0.5)] += 1
         words += sum(encoded.word_counts)

@@ -6,7 +6,7 @@ the same weights and mathematics instead.
 
 `OneHotSimpleRNN` is the tutorial's model A without its one-hot tensor.  The
 tutorial feeds `SimpleRNN(8)` one-hot vectors of size 500: a
-(25000, 100, 500) float tensor, gigabytes.  A one-hot vector times the input
+(20000, 100, 500) float tensor, gigabytes.  A one-hot vector times the input
 kernel is one row of the kernel, so `OneHotSimpleRNN` looks the row up by id.
 Same weights (kernel 500x8, recurrent kernel 8x8, bias 8: 4,072 parameters),
 same mathematics, same outputs as `keras.layers.SimpleRNN` on one-hot input

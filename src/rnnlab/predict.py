@@ -14,7 +14,7 @@ import numpy as np
 
 from . import runs
 from .baselines import NgramLogReg
-from .data.encoder import TextEncoder
+from .data.encoder import Encoded, TextEncoder
 from .errors import RnnlabError
 
 
@@ -34,12 +34,13 @@ class Predictor:
         self.model, self.encoder, self.batch_size = model, encoder, batch_size
         self._running = None
 
-    def predict_encoded(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+    def predict_encoded(self, texts: list[str]) -> tuple[np.ndarray, Encoded]:
+        """(P(positive) of each review, what the encoder made of them)."""
         encoded = self.encoder.encode(list(texts))
         if not len(encoded.ids):
-            return np.zeros(0, dtype=np.float32), []
+            return np.zeros(0, dtype=np.float32), encoded
         probabilities = self.model.predict(encoded.ids, batch_size=self.batch_size, verbose=0)
-        return probabilities[:, 0], encoded.oov_counts
+        return probabilities[:, 0], encoded
 
     def predict(self, texts) -> np.ndarray:
         """P(positive) of each review; an empty text reads as a review with no words."""
@@ -70,16 +71,24 @@ class Predictor:
         if self._running is None:
             import keras
 
+            from .layers import OneHotSimpleRNN
+
             layers = self.model.layers
-            if isinstance(layers[-2], keras.layers.Bidirectional):
+            last = layers[-2]  # the layer before Dense(1, sigmoid)
+            if isinstance(last, keras.layers.Bidirectional):
                 raise RnnlabError(
                     "--explain reads a one-directional RNN's state token by token; "
                     f"{self.model.name} reads the review both ways"
                 )
+            if not isinstance(last, keras.layers.RNN | OneHotSimpleRNN):
+                raise RnnlabError(
+                    "--explain reads the state of the RNN the output layer reads; in "
+                    f"{self.model.name} a {type(last).__name__} comes between them"
+                )
 
             def with_sequences(layer):
                 config = layer.get_config()
-                if layer is layers[-2]:
+                if layer is last:
                     config["return_sequences"] = True
                 return layer.__class__.from_config(config)
 
@@ -164,8 +173,8 @@ def predict_stream(predictor: Predictor, reviews, threshold=0.5, batch_size=None
     batch_size = batch_size or predictor.batch_size
     reviews = iter(reviews)
     while batch := list(itertools.islice(reviews, batch_size)):
-        probabilities, oov_counts = predictor.predict_encoded(batch)
-        for text, p, oov in zip(batch, probabilities.tolist(), oov_counts, strict=True):
+        probabilities, encoded = predictor.predict_encoded(batch)
+        for text, p, oov in zip(batch, probabilities.tolist(), encoded.oov_counts, strict=True):
             yield text, p, "positive" if p >= threshold else "negative", oov
 
 

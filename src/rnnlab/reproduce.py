@@ -25,8 +25,8 @@ from .report import Report, plot_curves, plot_length_histogram, plot_overlay
 from .report.plots import plot_language
 from .sweep import command, grid, identity, study, summary
 
-# The book's published results (its notebooks and the walkthrough in
-# shared/reference, across TensorFlow versions), for the comparison table.
+# The book's published results (its notebooks, and the walkthrough of 9-2 this project
+# started from, across TensorFlow versions), for the comparison table.
 _SIMPLE_RNN = {"best_val_accuracy": "0.78–0.79", "stop_epochs": "24–60", "test_accuracy": "–"}
 _GATED = {"best_val_accuracy": "0.79–0.81", "stop_epochs": "–", "test_accuracy": "–"}
 TUTORIAL_RESULTS = {
@@ -45,7 +45,7 @@ TITLES = {
     "all": N_("chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks"),
 }
 STORY_SEED = 42
-PAGE = "page.html"  # the best model, in the browser
+PAGE = runs.PAGE  # the best model, in the browser
 CURVES = "curves"  # each model's curves, drawn again where the report's language is not English
 # What a reproduction writes in its folder, and --overwrite removes.
 OUTPUTS = (

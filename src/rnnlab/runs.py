@@ -37,6 +37,8 @@ FINISHED = "finished"  # written last: the run completed
 RUN_FILES = (CONFIG, SUMMARY, HISTORY, BEST_MODEL, CURVES, METRICS, PREPROCESSING, FINISHED)
 LOCK = ".rnnlab.lock"  # held (flock) by the process writing the run
 STATE = ".resume.npz"  # what --resume needs (checkpoints.py); removed when the run finishes
+PAGE = "page.html"  # what `rnnlab page` writes by default
+WRITTEN = (*RUN_FILES, BASELINE_MODEL, PAGE, STATE)  # all --overwrite removes
 PREPROCESSING_FORMAT = 1
 
 
@@ -65,7 +67,7 @@ def claim(out: Path, overwrite=False, resume=False):
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
-        raise RnnlabError(f"--out {out} is a file; give a folder")
+        raise RnnlabError(f"{out} is a file, not a run folder; give a folder")
     if resume:
         check(out, needs=(CONFIG,), allow_unfinished=True)
         if is_finished(out):
@@ -86,7 +88,7 @@ def claim(out: Path, overwrite=False, resume=False):
                 raise RnnlabError(
                     f"run folder {out} is not empty; choose another --out or pass --overwrite"
                 )
-            for name in (*RUN_FILES, STATE):
+            for name in WRITTEN:
                 (out / name).unlink(missing_ok=True)
         yield out
     finally:
@@ -140,7 +142,7 @@ def write_config(out: Path, config: TrainConfig, data: dict, sizes: dict, versio
     write_json(out / CONFIG, record)
 
 
-def write_summary(out: Path, summary: str) -> None:
+def write_model_summary(out: Path, summary: str) -> None:
     write_text(out / SUMMARY, summary + "\n")
 
 
@@ -215,7 +217,10 @@ def _is_number(value) -> bool:
 
 
 def history_metrics(history: dict, max_epochs: int) -> dict:
-    """What the history says: epochs, the best epoch by val_loss, and its numbers."""
+    """What the history says: epochs, the best epoch by val_loss, and its numbers (none
+    for a run without epochs: a baseline)."""
+    if not history.get("val_loss"):
+        return {}
     losses = history["val_loss"]
     best = min(range(len(losses)), key=losses.__getitem__)
     return {
@@ -316,7 +321,7 @@ def load_model(run_dir, allow_unfinished=False):
     from .engine.startup import use_compilation_cache
 
     use_compilation_cache()
-    # Run folders of rnnlab 0.1 saved model B's SimpleRNN as rnnlab's own class, with
+    # Run folders from before the engines saved model B's SimpleRNN as rnnlab's own class, with
     # Keras' weights and config: read it back as Keras' layer.
     earlier = {"rnnlab>SimpleRNN": keras.layers.SimpleRNN}
     try:

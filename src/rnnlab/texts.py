@@ -7,6 +7,7 @@ model on your own texts.
 """
 
 import csv
+import itertools
 import json
 import os
 import stat
@@ -76,6 +77,26 @@ def check_file(path: str) -> None:
             f"review file {path} does not exist or is not a file (a folder or a device); give "
             "a file, or - for standard input"
         )
+
+
+def labelled_reviews(file=None, input_format=None, text_field="text", label_field="label",
+                     positives=None, negatives=None):  # fmt: skip
+    """((text, label) pairs, a description of where they come from): a labelled `file`, or
+    a file of `positives` and one of `negatives`, one review a line."""
+    if bool(file) == bool(positives or negatives):
+        raise RnnlabError("give your reviews with --file, or with --positives and --negatives")
+    if file:
+        check_file(file)
+        return read_labelled(file, input_format, text_field, label_field), file
+    if not (positives and negatives):
+        raise RnnlabError("--positives and --negatives go together: give both files")
+    for path in (positives, negatives):
+        check_file(path)
+    pairs = itertools.chain(
+        ((text, 1) for text in read_reviews(positives, "txt")),
+        ((text, 0) for text in read_reviews(negatives, "txt")),
+    )
+    return pairs, f"{positives} (positive), {negatives} (negative)"
 
 
 def _records(path: str, input_format, fields: dict):

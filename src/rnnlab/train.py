@@ -90,7 +90,7 @@ def _data_record(raw) -> dict:
 
 def _write_start(out: Path, config: TrainConfig, raw, split, summary: str) -> None:
     """What a run folder holds from its start: summary, settings, preprocessing."""
-    runs.write_summary(out, summary)
+    runs.write_model_summary(out, summary)
     sizes = {"train": len(split.train_x), "val": len(split.val_x), "test": len(split.test_x)}
     runs.write_config(out, config, _data_record(raw), sizes, versions())
     if raw.words is not None:  # a Keras npz without its word index has no words to map
@@ -156,14 +156,18 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -
     # (Keras 3.15 restores in on_train_end; tests/test_train.py checks it).
     stopper = tutorial.early_stopping(config.patience)
     record = checkpoints.EpochRecord(out, stopper, checkpoint, resumed)
+    done = resumed["epochs_done"] if resumed else 0
+    # A run killed after its last epoch (stopped early, or at the limit) resumes to no
+    # more epochs: fit then only restores the best weights, as the run would have.
+    last = done if resumed and resumed.get("stopped") else config.epochs
     tutorial.fit(
         model,
         split,
-        [checkpoint, stopper, record],
+        [checkpoint, stopper, record],  # in this order: record restores after stopper resets
         config.batch_size,
-        config.epochs,
+        last,
         verbose,
-        initial_epoch=resumed["epochs_done"] if resumed else 0,
+        initial_epoch=done,
         validation_batch_size=engine.validation_batch_size(model, config.batch_size),
     )
     history = record.history

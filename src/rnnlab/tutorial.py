@@ -51,12 +51,12 @@ def load_and_split(
     # Step 1. Load IMDB like keras.datasets.imdb.load_data(num_words=500): every review is a
     # list of word ids, 1 marks its start and 2 a word outside the 500 most frequent.
     raw = source if isinstance(source, RawImdb) else open_imdb(source)
-    (train_input, train_target), (test_input, test_target) = raw.load_data(num_words=num_words)
+    (loaded_input, loaded_target), (test_input, test_target) = raw.load_data(num_words=num_words)
 
     # Step 2. Hold out 20% of the training reviews for validation, as
     # train_test_split(train_input, train_target, test_size=0.2, random_state=42) does.
-    (fit_input, fit_target), (val_input, val_target) = train_val_split(
-        train_input, train_target, val_size=0.2, seed=42
+    (train_input, train_target), (val_input, val_target) = train_val_split(
+        loaded_input, loaded_target, val_size=0.2, seed=42
     )
 
     # Step 3. Make every review maxlen tokens long: pad short ones with 0, cut long ones
@@ -65,15 +65,15 @@ def load_and_split(
         return pad_sequences(reviews, maxlen=maxlen, padding=padding, truncating=truncating)
 
     return Split(
-        pad(fit_input),
-        fit_target,
-        pad(val_input),
-        val_target,
-        pad(test_input),
-        test_target,
-        fit_input,
-        train_input,
-        train_target,
+        train_x=pad(train_input),
+        train_y=train_target,
+        val_x=pad(val_input),
+        val_y=val_target,
+        test_x=pad(test_input),
+        test_y=test_target,
+        train_input=train_input,
+        loaded_input=loaded_input,
+        loaded_target=loaded_target,
     )
 
 
@@ -215,8 +215,9 @@ def fit(model, split, callbacks, batch_size=BATCH_SIZE, epochs=EPOCHS, verbose=2
 # Step 6. The test set: reviews the model never saw, touched once, at the end.
 
 
-def evaluate_test(model, split, batch_size=BATCH_SIZE) -> tuple[float, float]:
-    """(test loss, test accuracy)."""
+def evaluate_test(model, split, batch_size=None) -> tuple[float, float]:
+    """(test loss, test accuracy); `batch_size` None is Keras' default (32), as the book's
+    model.evaluate(test_seq, test_target)."""
     loss, accuracy = model.evaluate(split.test_x, split.test_y, batch_size=batch_size, verbose=0)
     return float(loss), float(accuracy)
 

@@ -2,7 +2,6 @@
 
 import io
 import sys
-from pathlib import Path
 
 from ..errors import RnnlabError
 from .options import config_from, given_settings
@@ -57,7 +56,8 @@ def run_compare(args) -> None:
     ]
     for row in [result.headers, *result.rows]:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-    print(f"written to {result.out}: comparison.md, comparison.csv, val_loss.png, val_accuracy.png")
+    files = "comparison.html, comparison.md, comparison.csv, val_loss.png, val_accuracy.png"
+    print(f"written to {result.out}: {files}")
 
 
 def run_reproduce(args) -> None:
@@ -146,30 +146,17 @@ def run_evaluate(args) -> None:
 
 
 def _evaluate_texts(args) -> None:
-    import itertools
     import json
 
     from ..evaluate import evaluate_texts
-    from ..texts import check_file, read_labelled, read_reviews
+    from ..texts import labelled_reviews
 
     if args.data:
         raise RnnlabError("--data is the data set; your own reviews come with --file: give one")
-    if bool(args.file) == bool(args.positives or args.negatives):
-        raise RnnlabError("give your reviews with --file, or with --positives and --negatives")
-    if args.file:
-        check_file(args.file)
-        reviews, source = read_labelled(args.file, args.input_format, args.text_field,
-                                        args.label_field), args.file  # fmt: skip
-    else:
-        if not (args.positives and args.negatives):
-            raise RnnlabError("--positives and --negatives go together: give both files")
-        for path in (args.positives, args.negatives):
-            check_file(path)
-        reviews = itertools.chain(
-            ((text, 1) for text in read_reviews(args.positives, "txt")),
-            ((text, 0) for text in read_reviews(args.negatives, "txt")),
-        )
-        source = f"{args.positives} (positive), {args.negatives} (negative)"
+    reviews, source = labelled_reviews(
+        args.file, args.input_format, args.text_field, args.label_field, args.positives,
+        args.negatives,
+    )  # fmt: skip
     result = evaluate_texts(args.run_dir, reviews, source, args.allow_unfinished)
     (tn, fp), (fn, tp) = result.confusion
     if args.format == "json":
@@ -198,48 +185,32 @@ def run_data(args) -> None:
 
 
 def run_sweep(args) -> None:
-    from ..data import open_imdb
-    from ..i18n import language, translation
+    from ..i18n import language
     from ..sweep import grid
-    from ..sweep.command import run
-    from ..sweep.identity import default_name
-    from ..sweep.summary import write_summary
+    from ..sweep.command import sweep
+    from ..sweep.summary import groups, model_table
 
     lang = language(args.lang)  # a mistake shows before the training
     axes = {k: v for k, v in given_settings(args).items() if k not in (*grid.NOT_IN_GRID, "seed")}
     configurations = grid.build(axes, args.grid, args.seeds, args.preset)
-    name = args.name or default_name(configurations)
-    folder = args.out or f"runs/sweeps/{name}"
-    print(f"sweep {name}: {len(configurations)} trainings, {args.jobs} at a time, in {folder}")
-    raw = open_imdb(args.data)
-    done = run(configurations, folder, raw, args.jobs, name, args.storage, quiet=args.quiet)
-    outcomes = done.result.outcomes
-    title = (
-        translation(lang)
-        .gettext("rnnlab sweep {name}: {n} trainings")
-        .format(name=name, n=len(outcomes))
-    )
-    write_summary(done.folder, title, outcomes, done.baseline, done.data, lang)
-    states = [o.state for o in outcomes]
+    done = sweep(configurations, args.data, args.out, args.jobs, args.name, args.storage, lang,
+                 args.quiet)  # fmt: skip
+    states = [o.state for o in done.result.outcomes]
     print(
-        f"{states.count('complete')} of {len(outcomes)} trainings complete"
+        f"{states.count('complete')} of {len(states)} trials complete"
         + (f", {states.count('failed')} failed" if "failed" in states else "")
         + f" ({done.seconds / 60:.1f} min); summary: {done.folder / 'summary.html'}"
     )
-    print(summary_table(done.folder / "summary.md"))
-
-
-def summary_table(markdown: Path) -> str:
-    """The first table of a summary (each model over its seeds), for the terminal."""
-    lines = markdown.read_text(encoding="utf-8").splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
-    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
-    return "\n".join(line for line in lines[start:end] if not line.startswith("|---"))
+    headers, rows = model_table(groups(done.result.outcomes), done.baseline)  # in English
+    for row in [headers, *rows]:
+        print(" | ".join(map(str, row)))
 
 
 def run_page(args) -> None:
+    from ..i18n import language
     from ..report.page import write_page
 
-    path = write_page(args.run_dir, args.output, args.overwrite, args.lang, args.allow_unfinished)
+    lang = language(args.lang)
+    path = write_page(args.run_dir, args.output, args.overwrite, lang, args.allow_unfinished)
     size = path.stat().st_size / 1000
     print(f"page written to {path} ({size:.0f} kB): open it in any browser, it works offline")

@@ -4,7 +4,7 @@ import argparse
 import os
 from dataclasses import fields
 
-from ..config import TrainConfig
+from ..config import TrainConfig, whole_number
 
 EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 130, 141
 
@@ -130,23 +130,23 @@ def parsed_by(parse, text: str):
 
 def add_jobs_option(parser):
     cores = os.cpu_count() or 1
+    at_least_one = whole_number(1)
+
+    def jobs(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        parsed_by(at_least_one, value)
+        return value
+
     parser.add_argument(
         "--jobs",
-        type=lambda text: parsed_by(_at_least_one, text),
+        type=jobs,
         default=cores,
         metavar="N",
         help=f"worker processes on this machine (default: {cores}, one per core)",
     )
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"must be at least 1, got {value}")
-    return value
 
 
 def add_device_option(parser):
@@ -157,4 +157,18 @@ def add_device_option(parser):
         help="where JAX runs: cpu (default: these small RNNs run faster there than on a GPU, "
         "where every time step is a kernel launch), gpu (CUDA; not with the fused engine), "
         "or auto (JAX's choice)",
+    )
+
+
+def add_review_file_options(parser, what: str, formats: tuple[str, ...]):
+    """--file, --input-format and --text-field: reviews read from a file (texts.py)."""
+    parser.add_argument("--file", metavar="PATH", help=what)
+    parser.add_argument(
+        "--input-format", choices=formats, help="format of --file when its name does not tell"
+    )
+    parser.add_argument(
+        "--text-field",
+        default="text",
+        metavar="NAME",
+        help="column or field holding the review (default: text)",
     )

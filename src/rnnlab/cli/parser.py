@@ -14,6 +14,7 @@ from .options import (
     add_config_options,
     add_device_option,
     add_jobs_option,
+    add_review_file_options,
     parsed_by,
     probability,
 )
@@ -102,28 +103,17 @@ def build_parser() -> Parser:
     )
     evaluate.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
     evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
-    evaluate.add_argument(
-        "--file",
-        metavar="PATH",
-        help="labelled reviews: .csv or .jsonl with a text and a label (0/1, neg/pos or "
+    add_review_file_options(
+        evaluate,
+        "labelled reviews: .csv or .jsonl with a text and a label (0/1, neg/pos or "
         "negative/positive) per review",
-    )
-    evaluate.add_argument(
-        "--input-format",
-        choices=("csv", "jsonl"),
-        help="format of --file when its name does not tell",
-    )
-    evaluate.add_argument(
-        "--text-field",
-        default="text",
-        metavar="NAME",
-        help="column holding the review (default: text)",
+        formats=("csv", "jsonl"),
     )
     evaluate.add_argument(
         "--label-field",
         default="label",
         metavar="NAME",
-        help="column holding the label (default: label)",
+        help="column or field holding the label (default: label)",
     )
     evaluate.add_argument("--positives", metavar="PATH", help="positive reviews, one a line")
     evaluate.add_argument("--negatives", metavar="PATH", help="negative reviews, one a line")
@@ -237,12 +227,7 @@ def build_parser() -> Parser:
         "--output", "-o", metavar="FILE", help="where to write it (default: RUN_DIR/page.html)"
     )
     page.add_argument("--overwrite", action="store_true", help="replace FILE if it exists")
-    page.add_argument(
-        "--lang",
-        choices=("en", "ko"),
-        default="en",
-        help="the page's language (a button switches it)",
-    )
+    _add_lang_option(page)
     add_allow_unfinished(page)
     add_device_option(page)
     page.set_defaults(run=commands.run_page)
@@ -272,22 +257,11 @@ def build_parser() -> Parser:
     )
     predict.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
     predict.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to classify")
-    predict.add_argument(
-        "--file",
-        metavar="PATH",
-        help="reviews from a file: .txt (one per line), .csv or .jsonl (a 'text' column or "
+    add_review_file_options(
+        predict,
+        "reviews from a file: .txt (one per line), .csv or .jsonl (a 'text' column or "
         "field), or - for standard input (one per line)",
-    )
-    predict.add_argument(
-        "--input-format",
-        choices=("txt", "csv", "jsonl"),
-        help="format of --file when its name does not tell",
-    )
-    predict.add_argument(
-        "--text-field",
-        default="text",
-        metavar="NAME",
-        help="column or field holding the review (default: text)",
+        formats=("txt", "csv", "jsonl"),
     )
     predict.add_argument(
         "--threshold",

@@ -11,7 +11,7 @@ def train_val_split(x, y, val_size=0.2, seed=42):
     ((x_train, y_train), (x_val, y_val)).
 
     The same three lines as scikit-learn's ShuffleSplit (tested equal to it):
-    importing scikit-learn costs about 2 s, more than the rest of `rnnlab data`.
+    importing scikit-learn takes longer than the rest of `rnnlab data`.
     """
     x, y = np.asarray(x, dtype=object) if isinstance(x, list) else x, np.asarray(y)
     n_val = math.ceil(val_size * len(x))

@@ -196,9 +196,9 @@ def tokenize_to_ids(texts: list[str]) -> tuple[list[str], Ragged]:
 def _tokenize_splits(train_texts, test_texts):
     """`tokenize_to_ids` of both splits, the test split in a second process.
 
-    Tokenizing is pure Python (one core); on two cores this halves the first
-    read of the data (10.5 s -> 7 s for IMDB's 50,000 reviews).  If the helper
-    cannot run, the parent tokenizes both splits itself.
+    Tokenizing is pure Python (one core); on two cores the first read of the
+    data takes about two thirds of the time.  If the helper cannot run, the
+    parent tokenizes both splits itself.
     """
     helper = _start_helper(test_texts) if cores() > 1 else None
     train = tokenize_to_ids(train_texts)

@@ -1,4 +1,4 @@
-"""The xla engine: Keras' layers and fit, with two speed paths that change no result here.
+"""The xla engine: Keras' layers and fit, with speed paths that change no result here.
 
 1. `SimpleRNN`: Keras' layer with `inputs @ kernel` computed for all steps
    before the time loop (one batched matmul), the kernel's gradient summed in
@@ -48,9 +48,9 @@ def _project_inputs(inputs_by_step, kernel, go_backwards: bool):
     products are one batched matmul outside the loop (one matmul per step, as
     XLA computes it inside the loop; one big matmul rounds differently) and
     the kernel's gradient is summed in the loop's order, so that outputs and
-    gradients equal Keras' bit for bit (tests/test_layers.py), not merely to
+    gradients equal Keras' bit for bit (tests/test_engine.py), not merely to
     float32 rounding.  That matters: RMSprop amplifies rounding differences
-    until the best epoch moves (B's moved from 23 to 20 with a plain matmul).
+    until another epoch is best.
     """
     import jax
     import jax.numpy as jnp

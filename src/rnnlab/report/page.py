@@ -17,10 +17,9 @@ What keeps the page equal to `rnnlab predict` (tests/test_page.py checks it):
   seen in training as a set, because predict reads those as [OOV] while it
   skips words never seen.
 
-Size: about 50 KB (code, styles, Unicode tables), plus 4.7 bytes per weight
-(float32 in byte planes, deflated, base64), 9-12 bytes per word with an id
-(JSON) and 2.4 per other word seen in training.  The chapter's model B with
-the real 81,000-word vocabulary: 285 KB.
+The weights are float32 in byte planes, deflated, in base64; the words with an
+id are JSON; the other words are front-coded and deflated.  The README gives
+the size rule that follows.
 """
 
 import base64
@@ -37,13 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import i18n, runs
 from ..errors import RnnlabError
 from ..files import write_text
 
-LANGUAGES = ("en", "ko")
 # The activations core.js implements (Keras' names).
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "softsign")
-SUPPORTED_LAYERS = "Embedding, SimpleRNN, LSTM, GRU, Bidirectional, Dense and Dropout"
+SUPPORTED_LAYERS = (
+    "Embedding, SimpleRNN, LSTM, GRU, Bidirectional, GlobalMaxPooling1D, Dense and Dropout"
+)
 FIRST_WORD_ID = 4  # ids 0-2 are padding, start and OOV; Keras' index_from=3 leaves 3 unused
 
 
@@ -52,9 +53,8 @@ def write_page(run_dir, output=None, overwrite=False, lang="en", allow_unfinishe
     `allow_unfinished`: also from an interrupted run, with its best model so far."""
     from ..predict import load
 
-    if lang not in LANGUAGES:
-        raise RnnlabError(f"unknown page language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
-    output = Path(run_dir) / "page.html" if output is None else Path(output)
+    i18n.translation(lang)  # an unknown language is a one-line error
+    output = Path(run_dir) / runs.PAGE if output is None else Path(output)
     if output.exists() and not overwrite:
         raise RnnlabError(f"{output} exists; pass --overwrite to replace it, or choose --output")
     return write_text(output, page_html(load(run_dir, allow_unfinished), lang))
@@ -184,6 +184,12 @@ def _layer(layer, ref) -> dict:
         }
     if isinstance(layer, (keras.layers.Dropout, keras.layers.SpatialDropout1D)):
         return {"type": "dropout"}  # nothing at inference
+    if isinstance(layer, keras.layers.GlobalMaxPooling1D):
+        if layer.data_format != "channels_last" or layer.keepdims:
+            raise RnnlabError(
+                f"the page cannot run {layer.name}: it pools channels_last inputs without keepdims"
+            )
+        return {"type": "max_over_time"}  # the mask is not used, as in Keras
     raise _unsupported(layer)
 
 
@@ -245,11 +251,15 @@ def _check_structure(name: str, layers: list[dict]) -> None:
     first = layers[0] if layers else {}
     if first.get("type") != "embedding" and first.get("input") != "ids":
         raise RnnlabError(f"the page cannot run {name}: its first layer must read the ids")
-    recurrent = [spec for spec in layers if spec["type"] in ("rnn", "bidirectional")]
-    if not recurrent or recurrent[-1]["return_sequences"]:
+    recurrent = [k for k, spec in enumerate(layers) if spec["type"] in ("rnn", "bidirectional")]
+    last = recurrent[-1] if recurrent else None
+    pooled = last is not None and any(
+        spec["type"] == "max_over_time" for spec in layers[last + 1 :]
+    )
+    if last is None or (layers[last]["return_sequences"] and not pooled):
         raise RnnlabError(
             f"the page cannot run {name}: it needs a last recurrent layer that returns "
-            "its final state only"
+            "its final state only, or its sequence to a GlobalMaxPooling1D"
         )
     if layers[-1]["type"] != "dense" or layers[-1]["units"] != 1:
         raise RnnlabError(f"the page cannot run {name}: it must end in Dense(1)")
@@ -278,7 +288,7 @@ def encoder_data(encoder) -> dict:
 def front_coded(words: list[bytes]) -> bytes:
     """Sorted words, each as the number of bytes to drop from the end of the word
     before it (a byte below 32; several are summed: 31, 31, 2 drops 64), then the
-    bytes it adds.  Sorted words share long beginnings: 81,000 deflate to 145 KB."""
+    bytes it adds.  Sorted words share long beginnings, so this deflates well."""
     out, previous = bytearray(), b""
     for word in words:
         kept = len(os.path.commonprefix([previous, word]))
@@ -293,7 +303,7 @@ def front_coded(words: list[bytes]) -> bytes:
 
 @functools.cache
 def unicode_tables() -> dict:
-    """The tables core.js's tokenizer uses instead of the browser's (about 8 KB):
+    """The tables core.js's tokenizer uses instead of the browser's (a few KB):
 
     word: the characters `[^\\W_]` matches; lower, lower_multi: what `str.lower`
     changes; cased, ignorable: the classes of its final-sigma rule (Σ lowers to ς

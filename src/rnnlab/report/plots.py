@@ -141,7 +141,8 @@ def plot_overlay(histories: dict, metric: str, path, title=None, lang="en"):
     _ = i18n.gettext_for(lang)
     fig, ax = figure(figsize=(7, 4))
     for name, history in histories.items():
-        ax.plot(range(1, len(history[metric]) + 1), history[metric], label=name)
+        if metric in history:  # a baseline has no epochs
+            ax.plot(range(1, len(history[metric]) + 1), history[metric], label=name)
     ax.set_xlabel(_("epoch"))
     ax.set_ylabel(metric)
     ax.set_title(title or _("{metric} per epoch").format(metric=metric))
@@ -181,6 +182,9 @@ def plot_bands(histories: dict[str, list[dict]], metric: str, path, title=None, 
     _ = i18n.gettext_for(lang)
     fig, ax = figure(figsize=(7, 4))
     for label, runs in histories.items():
+        runs = [run for run in runs if metric in run]  # a baseline has no epochs
+        if not runs:
+            continue
         longest = max(len(run[metric]) for run in runs)
         table = np.full((len(runs), longest), np.nan)
         for row, run in enumerate(runs):

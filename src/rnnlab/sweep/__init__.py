@@ -1,11 +1,17 @@
 """Sweeps: many trainings over a grid of configurations, run by worker processes.
 
-* run.py: `run_sweep` (what `rnnlab sweep` calls) and its progress events.
-* workers.py: the worker processes, and the trial function's contract.
-* study.py: a sweep as an Optuna study; each configuration completes once.
-* storage.py, postgres.py: where the trials live (a journal file in the sweep
-  folder, or PostgreSQL) and the locks that make sharing them safe.
-* stats.py: summaries and paired comparisons of the results.
+From the command down:
 
-Importing this package imports nothing else (stats.py needs no Optuna).
+* command.py: what `rnnlab sweep` and `rnnlab reproduce` call: the run, its
+  progress lines, the bag-of-words baseline; grid.py turns options into the
+  grid, identity.py names configurations and grids.
+* run.py: `run_sweep`, which starts the workers and reports finished trials;
+  workers.py: the worker processes; trial.py: what a worker does per trial
+  (one training into a run folder).
+* study.py: a sweep as an Optuna study, each configuration completed once;
+  storage.py, postgres.py: where the trials live (a journal file in the sweep
+  folder, or PostgreSQL) and the locks that make sharing them safe.
+* stats.py and summary.py: the statistics over seeds, and the summary files.
+
+Importing this package imports nothing else.
 """

@@ -6,7 +6,6 @@ trial prints one line, under a bar with the time left.  At the end the
 bag-of-words baseline is fitted on the same split, for the summary.
 """
 
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +19,9 @@ TRIAL_FUNCTION = "rnnlab.sweep.trial:run_trial"
 
 
 @dataclass
-class Sweep:
+class SweepRun:
+    """A sweep run on this machine, for the summary and the report."""
+
     folder: Path
     result: SweepResult
     baseline: BaselineResult | None  # bow-logreg on the grid's data settings
@@ -29,19 +30,18 @@ class Sweep:
 
 
 def run(grid: list[dict], folder, raw, jobs=1, name=None, storage=None, quiet=False,
-        log=print) -> Sweep:  # fmt: skip
+        log=print) -> SweepRun:  # fmt: skip
     """Run (or continue) the sweep of `grid` in `folder` on the opened data `raw`."""
     started = time.perf_counter()
-    os.environ["RNNLAB_DATA"] = raw.path  # the workers' data (run.py starts them)
-    with Progress(grid, quiet) as progress:
+    with TrialPrinter(grid, quiet) as printer:
         result = run_sweep(
             folder, grid, TRIAL_FUNCTION, jobs=jobs, name=name, storage=storage,
-            on_event=progress.trial_finished,
+            on_event=printer.trial_finished, worker_environment={"RNNLAB_DATA": raw.path},
         )  # fmt: skip
     for problem in result.worker_problems:
         log(f"warning: {problem}")
     baseline = fit_baseline(raw, grid)
-    return Sweep(Path(folder), result, baseline, raw.path, time.perf_counter() - started)
+    return SweepRun(Path(folder), result, baseline, raw.path, time.perf_counter() - started)
 
 
 def fit_baseline(raw, grid: list[dict]):
@@ -60,7 +60,7 @@ def fit_baseline(raw, grid: list[dict]):
     return bow_logreg(load_and_split(raw, *settings.pop()))
 
 
-class Progress:
+class TrialPrinter:
     """One line per finished trial, under a bar with the time left (tqdm)."""
 
     def __init__(self, grid: list[dict], quiet: bool):
@@ -90,13 +90,34 @@ class Progress:
         what = f"{group_label(event.config, self.shown_settings)} seed {event.config['seed']}"
         if event.state == "complete":
             m = event.results["metrics"]
+            epoch = f" (epoch {m['best_epoch']})" if "best_epoch" in m else ""
             line = (
-                f"{where} {what}: best val_accuracy {m['best_val_accuracy']:.4f} "
-                f"(epoch {m['best_epoch']}), test {m['test_accuracy']:.4f}, "
-                f"{m['total_seconds']:.0f} s"
+                f"{where} {what}: best val_accuracy {m['best_val_accuracy']:.4f}{epoch}, "
+                f"test {m['test_accuracy']:.4f}, {m['total_seconds']:.0f} s"
             )
         elif event.state == "failed":
             line = f"{where} {what}: failed: {event.error}"
         else:
             line = f"{where} {what}: its worker stopped; it goes back to the queue"
         self.bar.write(line, file=sys.stdout)
+
+
+def sweep(grid: list[dict], data=None, folder=None, jobs=1, name=None, storage=None,
+          lang="en", quiet=False, log=print) -> SweepRun:  # fmt: skip
+    """`rnnlab sweep`: run (or continue) the grid, then write summary.md, .html and .csv."""
+    from ..data import open_imdb
+    from ..i18n import translation
+    from .identity import default_name
+    from .summary import write_sweep_summary
+
+    name = name or default_name(grid)
+    folder = folder or f"runs/sweeps/{name}"
+    log(f"sweep {name}: {len(grid)} trials, {jobs} at a time, in {folder}")
+    done = run(grid, folder, open_imdb(data), jobs, name, storage, quiet, log)
+    title = translation(lang).gettext("rnnlab sweep {name}: {n} trainings")
+    outcomes = done.result.outcomes
+    write_sweep_summary(
+        done.folder, title.format(name=name, n=len(outcomes)), outcomes, done.baseline,
+        done.data, lang,
+    )  # fmt: skip
+    return done

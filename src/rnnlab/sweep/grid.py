@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..config import TrainConfig
 from ..errors import RnnlabError
+from ..models import BASELINE_SETTINGS, MODELS
 
 FIRST_SEED = 42  # --seeds N means 42, 43, ..., 42 + N - 1
 NOT_IN_GRID = ("data",)  # each machine reads its own copy of the data
@@ -77,16 +78,31 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
             for seed in seed_list:
                 settings = {**dict(zip(names, values, strict=True)), **entry, "seed": seed}
                 config = _checked(settings, preset)
+                # What differs from TrainConfig's defaults, and every setting the model has
+                # a default of its own for: the command that trains it again must say it.
+                own = MODELS[config["model"]].defaults
                 config = {
                     k: v
                     for k, v in config.items()
-                    if k in ("model", "seed") or v != defaults[k]
+                    if k in ("model", "seed") or k in own or v != defaults[k]
                 }  # fmt: skip
+                config = {k: v for k, v in applied(config).items() if k in config}
                 key = json.dumps(config, sort_keys=True)
                 if key not in seen:
                     seen.add(key)
                     grid.append(config)
     return grid
+
+
+def applied(config: dict) -> dict:
+    """Every setting a configuration trains with: TrainConfig's defaults, then its
+    model's own, then its own; for a baseline only the settings a baseline reads."""
+    spec = MODELS[config["model"]]
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.name != "data"}
+    full = {**defaults, **spec.defaults, **config}
+    if spec.is_baseline:
+        return {k: v for k, v in full.items() if k in ("model", "seed", *BASELINE_SETTINGS)}
+    return full
 
 
 def _checked(settings: dict, preset: str | None) -> dict:

@@ -84,9 +84,9 @@ def run_sweep(
     storage: str | None = None,
     heartbeat_interval: int = 10,
     grace_period: int = 60,
-    direction: str = "maximize",
     on_event: Callable[[TrialFinished], None] | None = None,
     poll_interval: float = 0.5,
+    worker_environment: dict[str, str] | None = None,
 ) -> SweepResult:
     """Run (or continue) a sweep with `jobs` worker processes on this machine.
 
@@ -106,7 +106,6 @@ def run_sweep(
         storage=storage,
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,
-        direction=direction,
     )
     spec = {  # for the workers: how to join this sweep
         "folder": str(sweep.folder),
@@ -117,6 +116,7 @@ def run_sweep(
         "trial_function": trial_function,
         "parent_pid": os.getpid(),
         "poll_interval": poll_interval,
+        "environment": worker_environment or {},  # e.g. RNNLAB_DATA: this machine's copy
     }
     with sweep:
         sweep.enqueue_missing()

@@ -17,10 +17,6 @@ re-queue trials only under the sweep lock (see storage.py), so that:
   RUNNING, so a live worker's trial never looks dead;
 * a trial that was taken from a worker declared dead cannot be completed by
   it: Optuna refuses to change a finished trial.
-
-Search mode (later): the same study with a sampler; workers would call
-`trial.suggest_*` for the ranges and report each epoch's validation loss with
-`trial.report` / `trial.should_prune`.  `Claim.trial` is that Optuna trial.
 """
 
 import fcntl
@@ -37,6 +33,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from rnnlab.errors import RnnlabError
+from rnnlab.files import write_json
 
 from .identity import check_grid, config_key, default_name, grid_hash, trial_label
 from .storage import JOURNAL, FileLock, JournalBackend, open_journal, retry_callback
@@ -232,7 +229,6 @@ def open_sweep(
     storage: str | None = None,
     heartbeat_interval: int = 10,
     grace_period: int = 60,
-    direction: str = "maximize",
 ) -> Sweep:
     """Start or continue the sweep `name` (default: from the grid's hash) in `folder`.
 
@@ -261,7 +257,7 @@ def open_sweep(
     try:
         _claim_folder(folder, name, postgres.description if postgres else JOURNAL)
         backend = postgres or open_journal(folder)
-        study, grid = _load_or_create(backend, name, grid, direction)
+        study, grid = _load_or_create(backend, name, grid)
     except BaseException:
         if postgres:
             postgres.close()
@@ -269,7 +265,7 @@ def open_sweep(
     return Sweep(folder, name, grid, study, backend)
 
 
-def _load_or_create(backend, name: str, grid: list[dict] | None, direction: str):
+def _load_or_create(backend, name: str, grid: list[dict] | None):
     """The study, and its grid."""
     with backend.errors(), backend.lock():
         if grid is None:
@@ -281,7 +277,7 @@ def _load_or_create(backend, name: str, grid: list[dict] | None, direction: str)
             study = optuna.create_study(
                 study_name=name,
                 storage=backend.optuna_storage,
-                direction=direction,
+                direction="maximize",  # each trial reports its best validation accuracy
                 load_if_exists=True,
             )
             _check_or_store_grid(study, grid)
@@ -331,7 +327,7 @@ def _claim_folder(folder: Path, name: str, storage: str) -> None:
                     f"{folder} is not a sweep folder (it has files but no {MARKER}): "
                     "choose a new or empty folder"
                 )
-            marker.write_text(json.dumps({"sweep": name, "storage": storage}, indent=2) + "\n")
+            write_json(marker, {"sweep": name, "storage": storage})
         recorded = read_marker(folder)
         recorded_name, recorded_storage = recorded["sweep"], recorded["storage"]
     finally:

@@ -18,6 +18,7 @@ from ..files import write_text
 from ..i18n import N_, gettext_for, translation
 from ..report import Report, plot_bands, plot_strip
 from ..report.plots import plot_language
+from .grid import applied
 from .stats import paired_difference, summarize
 
 STALLED_BELOW = 0.60
@@ -35,7 +36,12 @@ class Group:
     trials: list = field(default_factory=list)  # complete Outcomes, in seed order
 
     def by_seed(self, metric: str) -> dict[int, float]:
-        return {o.config["seed"]: o.results["metrics"][metric] for o in self.trials}
+        """metric per seed, for the trials that have it (a baseline has no epochs)."""
+        return {
+            o.config["seed"]: o.results["metrics"][metric]
+            for o in self.trials
+            if metric in o.results["metrics"]
+        }
 
     def values(self, metric: str) -> list[float]:
         return list(self.by_seed(metric).values())
@@ -66,10 +72,10 @@ def shared_settings(configs: list[dict], lang="en") -> str:
 
 def groups(outcomes) -> dict[str, Group]:
     found: dict[str, Group] = {}
-    shown = varying([o.config for o in outcomes])
+    shown = varying([applied(o.config) for o in outcomes])
     for outcome in outcomes:
         if outcome.state == "complete":
-            label = group_label(outcome.config, shown)
+            label = group_label(applied(outcome.config), shown)
             found.setdefault(label, Group(label)).trials.append(outcome)
     for group in found.values():
         group.trials.sort(key=lambda o: o.config["seed"])
@@ -97,12 +103,13 @@ def model_table(found: dict[str, Group], baseline=None, lang="en") -> tuple[list
     for group in found.values():
         val = summarize(group.values("best_val_accuracy"))
         test = summarize(group.values("test_accuracy"))
-        best_epochs = summarize(group.values("best_epoch"))
+        epochs = group.values("best_epoch")
+        best_epochs = f"{summarize(epochs).mean:.1f}" if epochs else "–"
         seconds = summarize(group.values("total_seconds"))
         stalled = sum(v < STALLED_BELOW for v in group.values("best_val_accuracy"))
         rows.append([
             group.label, val.n, _mean_sd(val), f"{val.min:.4f}–{val.max:.4f}", _interval(val),
-            _mean_sd(test), _interval(test), f"{best_epochs.mean:.1f}", f"{seconds.mean:.0f}",
+            _mean_sd(test), _interval(test), best_epochs, f"{seconds.mean:.0f}",
             f"{stalled}/{val.n}",
         ])  # fmt: skip
     if baseline is not None:
@@ -160,7 +167,7 @@ def rerun_command(config: dict, data: str | None) -> str:
     return " ".join(["rnnlab train", *options, *([f"--data {data}"] if data else [])])
 
 
-def write_summary(folder: Path, title: str, outcomes, baseline=None, data=None,
+def write_sweep_summary(folder: Path, title: str, outcomes, baseline=None, data=None,
                   lang="en") -> Report:  # fmt: skip
     """summary.csv, summary.md, summary.html and the two pictures, in `folder`; the
     report (its `title` too) in `lang`."""

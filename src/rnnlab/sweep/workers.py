@@ -60,6 +60,7 @@ def worker_main() -> None:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     spec = json.loads(sys.stdin.read())
+    os.environ.update(spec["environment"])  # before the trial function's module is imported
     try:
         run_trial = load_trial_function(spec["trial_function"])
         with open_sweep(

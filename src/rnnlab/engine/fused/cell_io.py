@@ -6,6 +6,11 @@ no use for one.  Forward, the inputs are projected first (unless they come
 projected: an empty kernel), then the cell runs.  Backward, the cell leaves
 the gradient of each step's pre-activations, from which the gradients of the
 inputs and of every weight follow (projections.py).
+
+So each *_kernels module ends with the same two short handlers around its own
+`forward` and `backward`: numba caches a compiled cfunc only as a module-level
+function of its own, so one factory making the handlers for every cell would
+compile them again in every process.
 """
 
 from numba import njit
@@ -49,7 +54,8 @@ def backward_arguments(frame):
 
 @njit(cache=True)
 def finish_backward(frame, d_projected, d_recurrent):
-    """The gradients of the inputs and of every weight, from the pre-activations'."""
+    """The gradients of the inputs and of every weight, from the pre-activations'
+    (`backward_arguments(frame)[9]` and `[10]`)."""
     inputs, kernel, input_masks = arg3(frame, 6), arg2(frame, 7), arg3(frame, 8)
     if kernel.shape[0] > 0:
         project_gradient(result3(frame, 0), d_projected, kernel, input_masks)

@@ -376,7 +376,8 @@ var RnnlabCore = (function () {
 
     const recurrent = layers.map((spec) => spec.type === "rnn" || spec.type === "bidirectional");
     const lastRecurrent = recurrent.lastIndexOf(true);
-    const perToken = layers[lastRecurrent].type === "rnn";
+    const pooled = layers.some((spec) => spec.type === "max_over_time");
+    const perToken = layers[lastRecurrent].type === "rnn" && !pooled;
     const compiled = layers.map((spec) => {
       if (spec.type === "rnn") return recurrentLayer(spec);
       if (spec.type === "bidirectional") return [recurrentLayer(spec.forward), recurrentLayer(spec.backward)];
@@ -407,6 +408,8 @@ var RnnlabCore = (function () {
           const T = forward.length; // the backward outputs are in reading order: flip them
           if (spec.return_sequences) sequence = forward.map((f, t) => merge(f, backward[T - 1 - t]));
           else [sequence, vector] = [null, merge(forward[T - 1], backward[T - 1])];
+        } else if (spec.type === "max_over_time") {
+          [sequence, vector] = [null, sequence.reduce((a, b) => a.map((x, j) => Math.max(x, b[j])))];
         } else if (spec.type === "dense") {
           if (sequence) sequence = sequence.map(layer);
           else vector = layer(vector);
