@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..baselines import BaselineResult
+from .grid import applied
 from .run import SweepResult, TrialFinished, run_sweep
 from .summary import group_label, varying
 
@@ -66,7 +67,7 @@ class TrialPrinter:
     def __init__(self, grid: list[dict], quiet: bool):
         from tqdm import tqdm
 
-        total, self.shown_settings = len(grid), varying(grid)
+        total, self.shown_settings = len(grid), varying([applied(c) for c in grid])
         self.quiet, self.shown = quiet, 0
         # disable=None: no bar where stderr is not a terminal (logs, pipes)
         self.bar = tqdm(total=total, unit="trial", disable=quiet or None, file=sys.stderr)
@@ -87,7 +88,8 @@ class TrialPrinter:
             return
         self.shown += 1
         where = f"[{progress.settled_before + self.shown}/{progress.total}]"
-        what = f"{group_label(event.config, self.shown_settings)} seed {event.config['seed']}"
+        label = group_label(applied(event.config), self.shown_settings)
+        what = f"{label} seed {event.config['seed']}"
         if event.state == "complete":
             m = event.results["metrics"]
             epoch = f" (epoch {m['best_epoch']})" if "best_epoch" in m else ""

@@ -144,13 +144,13 @@ def trial_rows(outcomes, data: str | None, lang="en") -> tuple[list[str], list[l
     headers = [_("model"), _("settings"), _("seed"), _("state"), _("best epoch"),
                _("best val_accuracy"), _("test accuracy"), _("run folder"),
                _("train it again")]  # fmt: skip
-    shown = varying([o.config for o in outcomes]) - {"model"}
+    shown = varying([applied(o.config) for o in outcomes]) - {"model"}
     states = {"complete": _("complete"), "failed": _("failed"), "running": _("running"),
               "waiting": _("waiting"), "not queued": _("not queued")}  # fmt: skip
     rows = []
     for o in outcomes:
         metrics = (o.results or {}).get("metrics", {})
-        settings = group_label(o.config, shown).partition(" ")[2]
+        settings = group_label(applied(o.config), shown).partition(" ")[2]
         rows.append([
             o.config["model"], settings or "–", o.config["seed"], states.get(o.state, o.state),
             metrics.get("best_epoch", "–"),
@@ -174,7 +174,7 @@ def write_sweep_summary(folder: Path, title: str, outcomes, baseline=None, data=
     _ = gettext_for(lang)
     found = groups(outcomes)
     report = Report(title, lang)
-    configs = [o.config for o in outcomes]
+    configs = [applied(o.config) for o in outcomes]
     report.text(
         _("Settings every trial shares, besides its model and seed: {settings}.").format(
             settings=shared_settings(configs, lang)
