@@ -140,7 +140,8 @@ class TrainConfig:
             except ValueError as error:
                 raise RnnlabError(f"{spec.name}: {error}") from None
         spec = MODELS.get(self.model)
-        if spec is not None and spec.chapter != "beyond" and (self.mask_zero or self.dropout):
+        book = spec is not None and spec.chapter in ("9-2", "9-3")
+        if book and (self.mask_zero or self.dropout):
             own = ", ".join(name for name, s in MODELS.items() if s.chapter == "beyond")
             raise RnnlabError(
                 f"mask_zero and dropout are settings of rnnlab's own models ({own}); "
