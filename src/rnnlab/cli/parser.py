@@ -145,8 +145,9 @@ def build_parser() -> Parser:
         type=_seeds,
         default=[42],
         metavar="N|LIST",
-        help="train each model with N seeds (42, 43, ...) or these (1,7,9), and add the "
-        "statistics over seeds to the report; seed 42 stays the story (default: 1)",
+        help="train each model with N seeds (42, 43, ...) or these (42,7,9: 42 included), and "
+        "add the statistics over seeds to the report; seed 42 stays the one shown in detail "
+        "(default: 1)",
     )
     add_jobs_option(reproduce)
     reproduce.add_argument(

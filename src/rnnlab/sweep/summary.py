@@ -59,13 +59,15 @@ def group_label(config: dict, shown=None) -> str:
 
 
 def varying(configs: list[dict]) -> set[str]:
-    """The settings whose values differ between configurations (the others are shared)."""
+    """The settings whose values differ between the configurations that have them (a
+    baseline has none of the recurrent models' settings); the others are shared."""
     keys = {key for config in configs for key in config}
-    return {k for k in keys if len({repr(config.get(k)) for config in configs}) > 1}
+    return {k for k in keys if len({repr(c[k]) for c in configs if k in c}) > 1}
 
 
 def shared_settings(configs: list[dict], lang="en") -> str:
-    common = sorted(set(configs[0]) - varying(configs) - {"model", "seed"}) if configs else []
+    everywhere = set.intersection(*(set(c) for c in configs)) if configs else set()
+    common = sorted(everywhere - varying(configs) - {"model", "seed"})
     shared = ", ".join(f"{k}={configs[0][k]}" for k in common)
     return shared or translation(lang).gettext("the defaults")
 
