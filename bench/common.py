@@ -22,6 +22,26 @@ def epoch_result(seconds: list[float]) -> dict:
     }
 
 
+def epoch_timer():
+    """A Keras callback that records each epoch's seconds (validation included) in .seconds."""
+    import time
+
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._started)
+
+    return EpochTimer()
+
+
 def run_child(script: str, name: str, arguments: list[str], env=None) -> dict:
     """Run `script --child NAME arguments` in a fresh Python; its last line is a JSON result."""
     command = [sys.executable, script, "--child", name, *arguments]

@@ -24,7 +24,7 @@ from dataclasses import replace
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
-from common import epoch_result, run_child, spread  # noqa: E402
+from common import epoch_result, epoch_timer, run_child, spread  # noqa: E402
 
 from rnnlab.engine import ENGINES  # noqa: E402
 
@@ -51,7 +51,6 @@ def train_variant(variant: str, model: str, data: str, epochs: int) -> list[floa
     from rnnlab import tutorial
     from rnnlab.engine.startup import use_compilation_cache
     from rnnlab.models import build_model
-    from rnnlab.train import EpochTimer
 
     engine = VARIANTS[variant][0]
     use_compilation_cache()
@@ -60,16 +59,14 @@ def train_variant(variant: str, model: str, data: str, epochs: int) -> list[floa
     net = build_model(model, layers=engine.layer_namespace())
     tutorial.compile_model(net, **engine.compile_options())
     engine.prepare(net)
-    timer = EpochTimer()
+    timer = epoch_timer()
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = keras.callbacks.ModelCheckpoint(f"{tmp}/best.keras", save_best_only=True)
+        callbacks = [tutorial.checkpoint(f"{tmp}/best.keras"), tutorial.early_stopping(epochs)]
         tutorial.fit(
             net,
             split,
-            checkpoint,
+            [*callbacks, timer],
             epochs=epochs,
-            patience=epochs,
-            callbacks=[timer],
             verbose=0,
             validation_batch_size=engine.validation_batch_size(net, tutorial.BATCH_SIZE),
         )

@@ -25,7 +25,7 @@ import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "jax")  # as rnnlab does; before Keras is imported
 
-from common import epoch_result, run_child, spread  # noqa: E402
+from common import epoch_result, epoch_timer, run_child, spread  # noqa: E402
 
 from rnnlab.engine import ENGINES  # noqa: E402
 from rnnlab.models import KERAS_MODELS, chapter_models  # noqa: E402
@@ -41,7 +41,6 @@ def run_book(model: str, data: str, epochs: int) -> list[float]:
 
     from rnnlab import tutorial
     from rnnlab.models import MODELS
-    from rnnlab.train import EpochTimer
 
     split = tutorial.load_and_split(data)
     keras.utils.set_random_seed(42)
@@ -52,11 +51,10 @@ def run_book(model: str, data: str, epochs: int) -> list[float]:
     else:
         net = tutorial.build_model(MODELS[model].hidden_layers)
     tutorial.compile_model(net)
-    timer = EpochTimer()
+    timer = epoch_timer()
     with tempfile.TemporaryDirectory() as tmp:
-        checkpoint = keras.callbacks.ModelCheckpoint(f"{tmp}/best.keras", save_best_only=True)
-        tutorial.fit(net, split, checkpoint, epochs=epochs, patience=epochs, callbacks=[timer],
-                     verbose=0)  # fmt: skip
+        callbacks = [tutorial.checkpoint(f"{tmp}/best.keras"), tutorial.early_stopping(epochs)]
+        tutorial.fit(net, split, [*callbacks, timer], epochs=epochs, verbose=0)
     return timer.seconds
 
 
