@@ -367,6 +367,12 @@ class Lines:
             return "".join(self.lines)
 
 
+def _take_sigint():
+    """Children take Ctrl-C as from a terminal, even when the tests themselves run in the
+    background, where the shell ignores SIGINT and every child inherits that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Child:
     """`python -m rnnlab.cli argv` with its stdout read line by line; on exit, whatever
     is left of its process group (when it has its own) is killed."""
@@ -383,6 +389,7 @@ class Child:
             env=child_env(env),
             text=True,
             start_new_session=new_session,
+            preexec_fn=_take_sigint,
         )
         self.lines = Lines(self.proc.stdout)
 
