@@ -57,12 +57,14 @@ def explicit(text: str) -> list[dict]:
     return entries
 
 
+DEFAULTS = {spec.name: spec.default for spec in fields(TrainConfig) if spec.name != "data"}
+
+
 def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int],
           preset: str | None = None) -> list[dict]:  # fmt: skip
     """Every configuration: each explicit entry (or one empty one) x the axes x the seeds,
     over the preset's settings if one is named, each checked as a TrainConfig (a one-line
     error names the first bad one)."""
-    defaults = {spec.name: spec.default for spec in fields(TrainConfig)}
     if entries == []:
         raise RnnlabError("the grid is empty: --grid lists no configuration")
     entries = entries or [{}]
@@ -80,13 +82,12 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
                 config = _checked(settings, preset)
                 # What differs from TrainConfig's defaults, and every setting the model has
                 # a default of its own for: the command that trains it again must say it.
-                own = MODELS[config["model"]].defaults
-                config = {
+                spec = MODELS[config["model"]]
+                config = _read_by(spec, {
                     k: v
                     for k, v in config.items()
-                    if k in ("model", "seed") or k in own or v != defaults[k]
-                }  # fmt: skip
-                config = {k: v for k, v in applied(config).items() if k in config}
+                    if k in ("model", "seed") or k in spec.defaults or v != DEFAULTS[k]
+                })  # fmt: skip
                 key = json.dumps(config, sort_keys=True)
                 if key not in seen:
                     seen.add(key)
@@ -98,11 +99,14 @@ def applied(config: dict) -> dict:
     """Every setting a configuration trains with: TrainConfig's defaults, then its
     model's own, then its own; for a baseline only the settings a baseline reads."""
     spec = MODELS[config["model"]]
-    defaults = {f.name: f.default for f in fields(TrainConfig) if f.name != "data"}
-    full = {**defaults, **spec.defaults, **config}
-    if spec.is_baseline:
-        return {k: v for k, v in full.items() if k in ("model", "seed", *BASELINE_SETTINGS)}
-    return full
+    return _read_by(spec, {**DEFAULTS, **spec.defaults, **config})
+
+
+def _read_by(spec, settings: dict) -> dict:
+    """The settings the model reads: all of them, or for a baseline only its few."""
+    if not spec.is_baseline:
+        return settings
+    return {k: v for k, v in settings.items() if k in ("model", "seed", *BASELINE_SETTINGS)}
 
 
 def _checked(settings: dict, preset: str | None) -> dict:
