@@ -16,6 +16,7 @@ from helpers import markdown_tables
 
 from rnnlab import runs
 from rnnlab.cli import main
+from rnnlab.cli.parser import build_parser
 
 TINY = ["--num-words", "40", "--maxlen", "30", "--units", "4", "--embedding-dim", "4"]
 TINY += ["--batch-size", "8", "--epochs", "2"]
@@ -78,6 +79,18 @@ def test_a_later_trial_of_a_worker_equals_rnnlab_train(tiny_tarball, tmp_path):
         (["--grid", "[]"], "the grid is empty"),
         (["--seeds", "0"], "--seeds: a count of seeds must be at least 1"),
         (["--jobs", "0"], "--jobs: must be at least 1"),
+        (["--units", "8..64"], "--units 8..64 is a range, which only a search samples from"),
+        (["--units", "64..8"], "--units: a range LOW..HIGH needs LOW < HIGH"),
+        (["--optimizer", "adam..rmsprop"], "a range LOW..HIGH needs a numeric setting"),
+        (["--prune"], "--prune stops trials early"),
+        (["--search", "0", "--units", "4,8"], "--search: must be at least 1"),
+        (["--search", "3"], "nothing to search"),
+        (["--search", "3", "--units", "2..8", "--seeds", "3"], "one seed, and --seeds gives 3"),
+        (["--search", "3", "--units", "2..8", "--grid", "[{}]"], "--grid lists configurations"),
+        (
+            ["--search", "3", "--models", "gru,simplernn-onehot", "--mask-zero", "true"],
+            "mask_zero and dropout are settings of rnnlab's own models",
+        ),
         (["--storage", "mysql://127.0.0.1/x"], "mysql"),
         (["--storage", "postgresql://rnnlab@127.0.0.1:9/none"], "127.0.0.1"),
     ],
@@ -93,6 +106,37 @@ def test_bad_input_is_one_line(tiny_tarball, tmp_path, capsys, args, message):
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert time.monotonic() - started < 10
     assert not list((tmp_path / "sweep").glob("trials/*"))  # nothing trained
+
+
+def test_a_search_samples_its_trials_and_names_the_best(tiny_tarball, tmp_path, capsys):
+    out = tmp_path / "search"
+    space = ["--search", "5", "--models", "gru,simplernn-embedding", "--units", "2..8",
+             "--learning-rate", "1e-3..1e-1", "--epochs", "3", "--prune"]  # fmt: skip
+    space += ["--jobs", "2"]
+    assert sweep(tiny_tarball, out, *space) == 0
+    printed = capsys.readouterr().out
+    rows = list(csv.DictReader((out / "summary.csv").open()))
+    assert len(rows) == 5 and {r["state"] for r in rows} <= {"complete", "pruned"}
+    scores = [float(r["best val_accuracy"]) for r in rows]
+    assert scores == sorted(scores, reverse=True)  # best first
+    for row in rows:
+        settings = json.loads((out / row["run folder"] / runs.CONFIG).read_text())["settings"]
+        assert settings["model"] in ("gru", "simplernn-embedding") and settings["seed"] == 42
+        assert 2 <= settings["units"] <= 8 and 1e-3 <= settings["learning_rate"] <= 1e-1
+    assert len(set(r["run folder"] for r in rows)) == 5
+    best = next(line for line in printed.splitlines() if line.startswith("Best: "))
+    assert rows[0]["model"] in best and f"val_accuracy {rows[0]['best val_accuracy']}" in best
+    command = best.split("`")[1].split()
+    assert command[:2] == ["rnnlab", "sweep"] and command[-2:] == ["--seeds", "5"]
+    parsed = build_parser().parse_args(command[1:])  # the printed command runs as it is
+    assert parsed.model == [rows[0]["model"]] and parsed.seeds == [42, 43, 44, 45, 46]
+    assert "Searched: " in (out / "summary.md").read_text()
+
+    trained = {p: (p / runs.HISTORY).stat().st_mtime_ns for p in out.glob("trials/*")}
+    assert sweep(tiny_tarball, out, *space) == 0  # the same command continues: nothing to do
+    assert {p: (p / runs.HISTORY).stat().st_mtime_ns for p in trained} == trained
+    assert sweep(tiny_tarball, out, *space[:-2], "--search", "6") == 2
+    assert "holds the sweep 'search-" in capsys.readouterr().err  # the folder's search
 
 
 def test_a_sweep_folder_belongs_to_its_sweep(tiny_tarball, tmp_path, capsys):

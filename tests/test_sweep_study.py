@@ -1,4 +1,5 @@
-"""Sweeps under concurrency and failure: every configuration completes exactly once.
+"""Sweeps under concurrency and failure: every configuration completes exactly once,
+and a search samples exactly its number of trials.
 
 Each test runs real worker processes on both storages: the journal file in
 the sweep folder and a throwaway PostgreSQL cluster (tests/postgres.py).
@@ -11,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -22,11 +24,15 @@ from optuna.trial import TrialState
 
 from rnnlab.child import start_python
 from rnnlab.errors import RnnlabError
+from rnnlab.sweep.grid import applied
 from rnnlab.sweep.identity import config_key
+from rnnlab.sweep.opening import open_sweep
 from rnnlab.sweep.run import run_sweep
-from rnnlab.sweep.study import CONFIG_KEY, ERROR, open_sweep
+from rnnlab.sweep.search import PRUNE_AFTER, Search
+from rnnlab.sweep.study import CONFIG_KEY, ERROR, SEARCH_INDEX
 
 RUNS_LOG = "RNNLAB_TEST_SWEEP_RUNS"  # where sleepy_trial appends, set for the workers
+DIE_ONCE = "RNNLAB_TEST_SWEEP_DIE_ONCE"  # set: the first trial to start kills its worker
 TRIAL_FUNCTION = "test_sweep_study:sleepy_trial"
 # Short, so that tests end in seconds; 3 s spares a live worker on a busy machine.
 FAST_HEARTBEAT = {"heartbeat_interval": 1, "grace_period": 3}
@@ -46,8 +52,8 @@ def sleepy_trial(config: dict, trial_dir: Path) -> dict:
     returns nonsense, or SIGKILLs its own worker the first time."""
     key = config_key(config)
     _append(f"start {key} {os.getpid()}")
-    if config.get("die"):
-        first_time = Path(os.environ[RUNS_LOG] + f".died-{key}")
+    if config.get("die") or os.environ.get(DIE_ONCE):
+        first_time = Path(os.environ[RUNS_LOG] + f".died-{key if config.get('die') else 'once'}")
         if not first_time.exists():
             first_time.touch()
             os.kill(os.getpid(), signal.SIGKILL)
@@ -115,17 +121,22 @@ def each_once(configs: list[dict]) -> Counter:
 PARENT = """
 import json, sys
 from rnnlab.sweep.run import run_sweep
+from rnnlab.sweep.search import Search
 folder, configs, storage, jobs, trial_function = sys.argv[1:]
+configs = json.loads(configs)  # a grid, or a search
+configs = Search.from_json(configs) if isinstance(configs, dict) else configs
 try:
-    run_sweep(folder, json.loads(configs), trial_function, jobs=int(jobs),
+    run_sweep(folder, configs, trial_function, jobs=int(jobs),
               storage=storage or None, heartbeat_interval=1, grace_period=3)
 except KeyboardInterrupt:
     sys.exit(130)
 """
 
 
-def start_parent(folder: Path, configs: list[dict], storage, jobs: int) -> subprocess.Popen:
-    """`rnnlab sweep` as a separate program (what another terminal or machine runs)."""
+def start_parent(folder: Path, configs, storage, jobs: int) -> subprocess.Popen:
+    """`rnnlab sweep` as a separate program (what another terminal or machine runs), on a
+    grid or a Search."""
+    configs = configs.to_json() if hasattr(configs, "to_json") else configs
     arguments = (str(folder), json.dumps(configs), storage or "", str(jobs), TRIAL_FUNCTION)
     return start_python(PARENT, *arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -319,3 +330,83 @@ def test_claims_from_many_threads_at_once_take_each_trial_once(tmp_path, storage
         claimer.join()
     assert Counter(claimed) == each_once(configs)
     assert complete_trials(folder, configs, storage) == each_once(configs)
+
+
+# A search: Optuna's TPE samples real training settings; the trials only sleep.
+SPACE = {"units": {"low": 1, "high": 64}, "model": {"choices": ["gru", "lstm"]}}
+
+
+def search(trials=8, prune=False) -> Search:
+    return Search({"seed": 42}, SPACE, trials, prune)
+
+
+def lossy_trial(config: dict, trial_dir: Path, prune=None) -> dict:
+    """Five epochs whose validation loss is units / 10: wider is worse, every epoch."""
+    loss = applied(config)["units"] / 10
+    for epoch in range(1, 6):
+        if prune is not None and prune(epoch, loss):
+            return {"objective": -loss, "pruned": True, "pruned_at_epoch": epoch}
+    return {"objective": -loss}
+
+
+def test_three_commands_searching_at_once_sample_exactly_its_trials(tmp_path, storage, runs):
+    plan = search(trials=8)
+    parents = [start_parent(tmp_path / "sweep", plan, storage, jobs=1) for _ in range(3)]
+    for parent in parents:
+        _, errors = parent.communicate(timeout=120)
+        assert parent.returncode == 0, errors.decode()
+    with open_sweep(tmp_path / "sweep", plan, storage=storage, **FAST_HEARTBEAT) as sweep:
+        outcomes = sweep.outcomes()
+        indexes = Counter(t.user_attrs[SEARCH_INDEX] for t in sweep.trials())
+    assert [o.state for o in outcomes] == ["complete"] * 8
+    assert indexes == {index: 1 for index in range(8)}  # each sampled once, by one worker
+    assert sum(runs.count("start").values()) == sum(runs.count("end").values()) == 8
+    for settings in (applied(outcome.config) for outcome in outcomes):
+        assert 1 <= settings["units"] <= 64 and settings["model"] in ("gru", "lstm")
+        assert settings["seed"] == 42
+    assert len(list((tmp_path / "sweep" / "trials").glob("*/result.txt"))) == 8
+
+
+def test_a_worker_killed_mid_search_is_replaced_and_the_search_still_has_its_trials(
+    tmp_path, storage, runs, monkeypatch
+):
+    monkeypatch.setenv(DIE_ONCE, "1")
+    result = run_sweep(
+        tmp_path / "sweep", search(trials=6), TRIAL_FUNCTION, jobs=3, storage=storage,
+        **FAST_HEARTBEAT,
+    )  # fmt: skip
+    assert len(result.worker_problems) == 1 and "killed by SIGKILL" in result.worker_problems[0]
+    assert [o.state for o in result.outcomes] == ["complete"] * 6
+    assert sorted(o.attempts for o in result.outcomes) == [1] * 5 + [2]
+    assert sum(runs.count("start").values()) == 7  # the killed one ran again
+    assert result.progress.done == result.progress.total == 6
+
+
+def test_pruning_stops_the_trials_worse_than_the_median_and_one_worker_repeats_itself(
+    tmp_path, runs
+):
+    def run(folder):
+        result = run_sweep(tmp_path / folder, search(trials=12, prune=True),
+                           "test_sweep_study:lossy_trial")  # fmt: skip
+        return result.outcomes
+
+    outcomes = run("first")
+    pruned = [o for o in outcomes if o.state == "pruned"]
+    assert pruned and len(pruned) < len(outcomes)
+    for index, outcome in enumerate(outcomes):
+        if outcome.state != "pruned":
+            continue
+        assert outcome.results["pruned_at_epoch"] == PRUNE_AFTER  # the earliest allowed
+        earlier = [applied(o.config)["units"] for o in outcomes[:index] if o.state == "complete"]
+        assert len(earlier) >= 3 and applied(outcome.config)["units"] > statistics.median(earlier)
+    again = run("second")  # one worker, the same search: the same trials
+    assert [(o.config, o.state) for o in again] == [(o.config, o.state) for o in outcomes]
+
+
+def test_a_search_that_differs_from_the_sweeps_is_refused(tmp_path):
+    with open_sweep(tmp_path / "sweep", search(trials=4), name="mine"):
+        pass
+    with pytest.raises(Exception, match="started with another search.*another --name"):
+        open_sweep(tmp_path / "sweep", search(trials=5), name="mine")
+    with pytest.raises(Exception, match="started with a search"):
+        open_sweep(tmp_path / "sweep", [{"model": "gru", "seed": 1}], name="mine")

@@ -23,7 +23,7 @@ from .i18n import N_, gettext_for, translation
 from .models import chapter_models
 from .report import Report, plot_curves, plot_length_histogram, plot_overlay
 from .report.plots import plot_language
-from .sweep import command, grid, identity, study, summary
+from .sweep import command, grid, identity, opening, study, summary
 
 # The book's published results (its notebooks, and the walkthrough of 9-2 this project
 # started from, across TensorFlow versions), for the comparison table.
@@ -82,7 +82,7 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
     name = f"reproduce-{chapter}-{identity.grid_hash(configurations)[:8]}"
     if overwrite:
         _remove(out, OUTPUTS)
-    elif (out / study.MARKER).is_file() and study.read_marker(out)["sweep"] != name:
+    elif (out / opening.MARKER).is_file() and opening.read_marker(out)["sweep"] != name:
         # Another reproduction (other settings or seeds) was here: start a new sweep; its
         # trials reuse the run folders of the same trainings (rnnlab/sweep/trial.py).
         log(f"{out}: a new reproduction; finished runs with the same settings are reused")

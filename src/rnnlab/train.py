@@ -45,17 +45,18 @@ def versions() -> dict:
     }
 
 
-def train(config: TrainConfig, out=None, overwrite=False, verbose=2) -> runs.Run:
-    """Train `config.model` with the tutorial's recipe and write the run folder."""
+def train(config: TrainConfig, out=None, overwrite=False, verbose=2, callbacks=()) -> runs.Run:
+    """Train `config.model` with the tutorial's recipe and write the run folder;
+    `callbacks`: Keras callbacks of the caller's, after the recipe's (a search's pruning)."""
     config.check_memory()
     out = Path(out) if out else runs.default_dir(config.model)
     with runs.claim(out, overwrite=overwrite):
         if MODELS[config.model].is_baseline:
             return _train_baseline(config, out)
-        return _train(config, out, None, verbose)
+        return _train(config, out, None, verbose, callbacks=callbacks)
 
 
-def resume(run_dir, verbose=2) -> runs.Run:
+def resume(run_dir, verbose=2, callbacks=()) -> runs.Run:
     """Continue an interrupted run from its last complete epoch, to the same end."""
     run_dir = Path(run_dir)
     with runs.claim(run_dir, resume=True):
@@ -66,7 +67,7 @@ def resume(run_dir, verbose=2) -> runs.Run:
                 f"{run_dir} was interrupted before its first epoch ended: nothing to resume; "
                 "train it again with --overwrite"
             )
-        return _train(config, run_dir, state, verbose, data)
+        return _train(config, run_dir, state, verbose, data, callbacks)
 
 
 def load_split(data: str | None, num_words, maxlen, padding, truncating):
@@ -127,7 +128,8 @@ def _train_baseline(config: TrainConfig, out: Path) -> runs.Run:
     return runs.Run(out, config, _data_record(raw), metrics, {}, model.summary(), model)
 
 
-def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -> runs.Run:
+def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None,
+           callbacks=()) -> runs.Run:  # fmt: skip
     engine = get_engine(config.engine)
     config = replace(config, engine=engine.name)  # the engine that runs, `auto` resolved
     started = time.perf_counter()
@@ -163,7 +165,8 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None) -
     tutorial.fit(
         model,
         split,
-        [checkpoint, stopper, record],  # in this order: record restores after stopper resets
+        # in this order: record restores after stopper resets
+        [checkpoint, stopper, record, *callbacks],
         config.batch_size,
         last,
         verbose,

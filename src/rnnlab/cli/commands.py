@@ -186,24 +186,37 @@ def run_data(args) -> None:
 
 def run_sweep(args) -> None:
     from ..i18n import language
-    from ..sweep import grid
+    from ..sweep import grid, search
     from ..sweep.command import sweep
-    from ..sweep.summary import groups, model_table
+    from ..sweep.summary import best_of_search, groups, model_table
 
     lang = language(args.lang)  # a mistake shows before the training
     axes = {k: v for k, v in given_settings(args).items() if k not in (*grid.NOT_IN_GRID, "seed")}
-    configurations = grid.build(axes, args.grid, args.seeds, args.preset)
-    done = sweep(configurations, args.data, args.out, args.jobs, args.name, args.storage, lang,
-                 args.quiet)  # fmt: skip
+    if args.search is None:
+        if args.prune:
+            raise RnnlabError(
+                "--prune stops trials early, which would bias the statistics over seeds: "
+                "it works with --search N only"
+            )
+        plan = grid.build(axes, args.grid, args.seeds, args.preset)
+    else:
+        if args.grid is not None:
+            raise RnnlabError("--grid lists configurations and --search samples them: give one")
+        plan = search.build(axes, args.seeds, args.search, args.prune, args.preset)
+    done = sweep(plan, args.data, args.out, args.jobs, args.name, args.storage, lang, args.quiet)
     states = [o.state for o in done.result.outcomes]
     print(
         f"{states.count('complete')} of {len(states)} trials complete"
+        + (f", {states.count('pruned')} pruned" if "pruned" in states else "")
         + (f", {states.count('failed')} failed" if "failed" in states else "")
         + f" ({done.seconds / 60:.1f} min); summary: {done.folder / 'summary.html'}"
     )
-    headers, rows = model_table(groups(done.result.outcomes), done.baseline)  # in English
-    for row in [headers, *rows]:
-        print(" | ".join(map(str, row)))
+    if args.search is None:
+        headers, rows = model_table(groups(done.result.outcomes), done.baseline)  # in English
+        for row in [headers, *rows]:
+            print(" | ".join(map(str, row)))
+    else:
+        print(best_of_search(done.result.outcomes) or "no trial completed")
 
 
 def run_page(args) -> None:

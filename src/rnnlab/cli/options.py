@@ -52,16 +52,31 @@ def _number(text: str) -> float:
 
 
 def _config_values(spec):
-    """An argparse type for a comma list of a field's values: a sweep's axis."""
+    """An argparse type for a comma list of a field's values (a sweep's axis), or for a
+    numeric field a range LOW..HIGH (what a search samples from)."""
     parse_one = _config_value(spec)
 
     def parse(text: str) -> list:
+        if ".." in text:
+            return [_range(spec, parse_one, text)]
         values = [parse_one(part.strip()) for part in text.split(",") if part.strip()]
         if not values:
             raise argparse.ArgumentTypeError("expected one value or a comma list, got nothing")
         return values
 
     return parse
+
+
+def _range(spec, parse_one, text: str):
+    from ..sweep.grid import Range
+
+    if type(spec.default) not in (int, float):
+        raise argparse.ArgumentTypeError(f"a range LOW..HIGH needs a numeric setting, got {text!r}")
+    low, _, high = (part.strip() for part in text.partition(".."))
+    low, high = parse_one(low), parse_one(high)
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"a range LOW..HIGH needs LOW < HIGH, got {text!r}")
+    return Range(low, high)
 
 
 def add_config_options(parser, names=None, lists=False, given_only=False):
@@ -128,21 +143,21 @@ def parsed_by(parse, text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def count(text: str) -> int:
+    """An argparse type: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    parsed_by(whole_number(1), value)
+    return value
+
+
 def add_jobs_option(parser):
     cores = os.cpu_count() or 1
-    at_least_one = whole_number(1)
-
-    def jobs(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        parsed_by(at_least_one, value)
-        return value
-
     parser.add_argument(
         "--jobs",
-        type=jobs,
+        type=count,
         default=cores,
         metavar="N",
         help=f"worker processes on this machine (default: {cores}, one per core)",

@@ -15,6 +15,7 @@ from .options import (
     add_device_option,
     add_jobs_option,
     add_review_file_options,
+    count,
     parsed_by,
     probability,
 )
@@ -197,12 +198,28 @@ def build_parser() -> Parser:
         help="explicit configurations, each crossed with the axes and seeds: a JSON list of "
         'objects of settings, e.g. [{"units": 16}, {"maxlen": 200}], or @FILE holding one',
     )
+    sweep.add_argument(
+        "--search",
+        type=count,
+        metavar="N",
+        help="search instead of a grid: N trials, each one's settings sampled by Optuna's TPE "
+        "from what the trials before it found; a comma list is a choice, LOW..HIGH a range "
+        "(e.g. --units 8..64 --learning-rate 1e-4..1e-2: log scale where HIGH >= 10 x LOW); "
+        "one seed",
+    )
+    sweep.add_argument(
+        "--prune",
+        action="store_true",
+        help="with --search: stop a trial whose validation loss after an epoch is worse than "
+        "the median of earlier trials' at that epoch (Optuna's MedianPruner)",
+    )
     add_jobs_option(sweep)
     sweep.add_argument(
         "--out", metavar="DIR", help="this machine's sweep folder (default: runs/sweeps/NAME)"
     )
     sweep.add_argument(
-        "--name", help="the sweep's name in its storage (default: grid-<hash of the grid>)"
+        "--name",
+        help="the sweep's name in its storage (default: grid- or search-<hash of its options>)",
     )
     sweep.add_argument(
         "--storage",

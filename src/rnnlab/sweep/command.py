@@ -14,6 +14,7 @@ from pathlib import Path
 from ..baselines import BaselineResult
 from .grid import applied
 from .run import SweepResult, TrialFinished, run_sweep
+from .search import Search
 from .summary import group_label, varying
 
 TRIAL_FUNCTION = "rnnlab.sweep.trial:run_trial"
@@ -30,9 +31,10 @@ class SweepRun:
     seconds: float
 
 
-def run(grid: list[dict], folder, raw, jobs=1, name=None, storage=None, quiet=False,
+def run(grid: list[dict] | Search, folder, raw, jobs=1, name=None, storage=None, quiet=False,
         log=print) -> SweepRun:  # fmt: skip
-    """Run (or continue) the sweep of `grid` in `folder` on the opened data `raw`."""
+    """Run (or continue) the sweep of `grid` (or the search) in `folder` on the opened
+    data `raw`."""
     started = time.perf_counter()
     with TrialPrinter(grid, quiet) as printer:
         result = run_sweep(
@@ -41,7 +43,7 @@ def run(grid: list[dict], folder, raw, jobs=1, name=None, storage=None, quiet=Fa
         )  # fmt: skip
     for problem in result.worker_problems:
         log(f"warning: {problem}")
-    baseline = fit_baseline(raw, grid)
+    baseline = fit_baseline(raw, [outcome.config for outcome in result.outcomes])
     return SweepRun(Path(folder), result, baseline, raw.path, time.perf_counter() - started)
 
 
@@ -64,10 +66,13 @@ def fit_baseline(raw, grid: list[dict]):
 class TrialPrinter:
     """One line per finished trial, under a bar with the time left (tqdm)."""
 
-    def __init__(self, grid: list[dict], quiet: bool):
+    def __init__(self, grid: list[dict] | Search, quiet: bool):
         from tqdm import tqdm
 
-        total, self.shown_settings = len(grid), varying([applied(c) for c in grid])
+        if isinstance(grid, Search):
+            total, self.shown_settings = grid.trials, set(grid.space)
+        else:
+            total, self.shown_settings = len(grid), varying([applied(c) for c in grid])
         self.quiet, self.shown = quiet, 0
         # disable=None: no bar where stderr is not a terminal (logs, pipes)
         self.bar = tqdm(total=total, unit="trial", disable=quiet or None, file=sys.stderr)
@@ -90,12 +95,14 @@ class TrialPrinter:
         where = f"[{progress.settled_before + self.shown}/{progress.total}]"
         label = group_label(applied(event.config), self.shown_settings)
         what = f"{label} seed {event.config['seed']}"
-        if event.state == "complete":
+        if event.state in ("complete", "pruned"):
             m = event.results["metrics"]
             epoch = f" (epoch {m['best_epoch']})" if "best_epoch" in m else ""
+            pruned = event.results.get("pruned_at_epoch")
             line = (
                 f"{where} {what}: best val_accuracy {m['best_val_accuracy']:.4f}{epoch}, "
                 f"test {m['test_accuracy']:.4f}, {m['total_seconds']:.0f} s"
+                + (f"; pruned after epoch {pruned}" if pruned else "")
             )
         elif event.state == "failed":
             line = f"{where} {what}: failed: {event.error}"
@@ -104,22 +111,26 @@ class TrialPrinter:
         self.bar.write(line, file=sys.stdout)
 
 
-def sweep(grid: list[dict], data=None, folder=None, jobs=1, name=None, storage=None,
+def sweep(grid: list[dict] | Search, data=None, folder=None, jobs=1, name=None, storage=None,
           lang="en", quiet=False, log=print) -> SweepRun:  # fmt: skip
-    """`rnnlab sweep`: run (or continue) the grid, then write summary.md, .html and .csv."""
+    """`rnnlab sweep`: run (or continue) the grid or the search, then write summary.md,
+    .html and .csv."""
     from ..data import open_imdb
     from ..i18n import translation
     from .identity import default_name
-    from .summary import write_sweep_summary
+    from .summary import write_search_summary, write_sweep_summary
 
-    name = name or default_name(grid)
+    searching = isinstance(grid, Search)
+    name = name or (grid.default_name() if searching else default_name(grid))
     folder = folder or f"runs/sweeps/{name}"
-    log(f"sweep {name}: {len(grid)} trials, {jobs} at a time, in {folder}")
+    total = grid.trials if searching else len(grid)
+    log(f"sweep {name}: {total} trials, {jobs} at a time, in {folder}")
     done = run(grid, folder, open_imdb(data), jobs, name, storage, quiet, log)
     title = translation(lang).gettext("rnnlab sweep {name}: {n} trainings")
-    outcomes = done.result.outcomes
-    write_sweep_summary(
-        done.folder, title.format(name=name, n=len(outcomes)), outcomes, done.baseline,
-        done.data, lang,
-    )  # fmt: skip
+    title = title.format(name=name, n=len(done.result.outcomes))
+    arguments = done.folder, title, done.result.outcomes
+    if searching:
+        write_search_summary(*arguments, grid, done.baseline, done.data, lang)
+    else:
+        write_sweep_summary(*arguments, done.baseline, done.data, lang)
     return done

@@ -11,7 +11,7 @@ training has the same identity however it was asked for.
 
 import itertools
 import json
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..config import TrainConfig
@@ -20,6 +20,17 @@ from ..models import BASELINE_SETTINGS, MODELS
 
 FIRST_SEED = 42  # --seeds N means 42, 43, ..., 42 + N - 1
 NOT_IN_GRID = ("data",)  # each machine reads its own copy of the data
+
+
+@dataclass(frozen=True)
+class Range:
+    """LOW..HIGH: the values a search (search.py) samples a numeric setting from."""
+
+    low: int | float
+    high: int | float
+
+    def __str__(self) -> str:
+        return f"{self.low}..{self.high}"
 
 
 def seeds(text: str) -> list[int]:
@@ -69,6 +80,14 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
         raise RnnlabError("the grid is empty: --grid lists no configuration")
     entries = entries or [{}]
     names = list(axes)
+    for name, values in axes.items():
+        ranges = [value for value in values if isinstance(value, Range)]
+        if ranges:
+            option = "--" + name.replace("_", "-")
+            raise RnnlabError(
+                f"{option} {ranges[0]} is a range, which only a search samples from: "
+                f"add --search N, or give {option} a comma list"
+            )
     grid, seen = [], set()
     for entry in entries:
         if set(entry) & set(NOT_IN_GRID):
@@ -79,20 +98,26 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
         for values in itertools.product(*(axes[name] for name in names)):
             for seed in seed_list:
                 settings = {**dict(zip(names, values, strict=True)), **entry, "seed": seed}
-                config = _checked(settings, preset)
-                # What differs from TrainConfig's defaults, and every setting the model has
-                # a default of its own for: the command that trains it again must say it.
-                spec = MODELS[config["model"]]
-                config = _read_by(spec, {
-                    k: v
-                    for k, v in config.items()
-                    if k in ("model", "seed") or k in spec.defaults or v != DEFAULTS[k]
-                })  # fmt: skip
+                config = configuration(settings, preset)
                 key = json.dumps(config, sort_keys=True)
                 if key not in seen:
                     seen.add(key)
                     grid.append(config)
     return grid
+
+
+def configuration(settings: dict, preset: str | None = None) -> dict:
+    """A training as a sweep stores it: the settings checked as a TrainConfig, over the
+    preset's (a one-line error when they are bad), then only what differs from
+    TrainConfig's defaults, with the model, the seed and every setting the model has a
+    default of its own for (the command that trains it again must say those)."""
+    config = _checked(settings, preset)
+    spec = MODELS[config["model"]]
+    return _read_by(spec, {
+        k: v
+        for k, v in config.items()
+        if k in ("model", "seed") or k in spec.defaults or v != DEFAULTS[k]
+    })  # fmt: skip
 
 
 def applied(config: dict) -> dict:
@@ -115,6 +140,6 @@ def _checked(settings: dict, preset: str | None) -> dict:
     try:
         config = TrainConfig.resolve(preset, **settings)
     except RnnlabError as error:
-        raise RnnlabError(f"the grid has a bad configuration {settings}: {error}") from None
+        raise RnnlabError(f"a bad configuration {settings}: {error}") from None
     config.check_memory()
     return {spec.name: getattr(config, spec.name) for spec in fields(config) if spec.name != "data"}

@@ -28,7 +28,8 @@ from optuna.trial import FrozenTrial, TrialState
 from rnnlab.child import start_python
 from rnnlab.errors import RnnlabError
 
-from .study import CONFIG, ERROR, RAN_ON, RESULTS, Outcome, Sweep, open_sweep
+from .opening import open_sweep
+from .study import CONFIG, ERROR, RAN_ON, RESULTS, Outcome, Sweep
 from .workers import EXIT_STOPPED, WORKER_CODE, split_function_name
 
 STOP_GRACE_SECONDS = 6  # after SIGTERM; then SIGKILL, so that all are gone within 10 s
@@ -39,9 +40,9 @@ LOGS = "logs"  # the workers' output, in the sweep folder
 class Progress:
     """The sweep as a whole, for a progress bar."""
 
-    done: int  # configurations with a COMPLETE trial
+    done: int  # configurations with a COMPLETE (or PRUNED) trial
     failed: int  # configurations whose trial function failed (not retried in this run)
-    total: int  # configurations in the grid
+    total: int  # configurations in the grid, or a search's trials
     elapsed: float  # seconds since this run started
     settled_before: int  # done + failed when this run started
 
@@ -60,7 +61,8 @@ class TrialFinished:
 
     number: int  # Optuna's trial number
     config: dict
-    state: str  # "complete"; "failed" (its function raised); "requeued" (its worker stopped)
+    # "complete", "pruned"; "failed" (its function raised); "requeued" (its worker stopped)
+    state: str
     results: dict | None
     error: str | None
     ran_on: dict | None  # host, pid and dir (the run folder, relative to the sweep folder)
@@ -123,7 +125,7 @@ def run_sweep(
         progress, workers = _run_workers(sweep, spec, jobs, on_event, poll_interval)
         outcomes = sweep.outcomes()
     problems = [worker.problem() for worker in workers if worker.process.returncode != 0]
-    unsettled = [o for o in outcomes if o.state not in ("complete", "failed")]
+    unsettled = [o for o in outcomes if o.state not in ("complete", "pruned", "failed")]
     if problems and unsettled:
         raise RnnlabError(
             f"the sweep stopped with {len(unsettled)} of {len(outcomes)} configurations left: "
@@ -135,10 +137,9 @@ def run_sweep(
 def _run_workers(sweep: Sweep, spec: dict, jobs: int, on_event, poll_interval: float):
     """Start workers, report until all have left; stop them on any exception (Ctrl-C)."""
     watch = _Watch(sweep)
-    unsettled = len(sweep.trials((TrialState.WAITING, TrialState.RUNNING)))
     workers: list[_Worker] = []
     try:
-        for index in range(min(jobs, unsettled)):
+        for index in range(min(jobs, sweep.unsettled())):
             workers.append(_Worker.start(sweep.folder, spec, index))
         while any(worker.process.poll() is None for worker in workers):
             watch.report(on_event)
@@ -163,7 +164,7 @@ class _Watch:
         trials = self.sweep.trials()
         done, failed = self._done_and_failed(trials)
         elapsed = time.monotonic() - self.started
-        progress = Progress(done, failed, len(self.sweep.grid), elapsed, self.settled_before)
+        progress = Progress(done, failed, self.sweep.total, elapsed, self.settled_before)
         for trial in trials:
             if trial.state.is_finished() and trial.number not in self.seen:
                 self.seen.add(trial.number)
@@ -173,19 +174,19 @@ class _Watch:
 
     def _done_and_failed(self, trials: list[FrozenTrial]) -> tuple[int, int]:
         states = [outcome.state for outcome in self.sweep.outcomes(trials)]
-        return states.count("complete"), states.count("failed")
+        return states.count("complete") + states.count("pruned"), states.count("failed")
 
 
 def _event(trial: FrozenTrial, progress: Progress) -> TrialFinished:
-    if trial.state == TrialState.COMPLETE:
-        state = "complete"
+    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
+        state = "complete" if trial.state == TrialState.COMPLETE else "pruned"
     else:
         state = "failed" if ERROR in trial.user_attrs else "requeued"
     return TrialFinished(
         number=trial.number,
         config=trial.user_attrs[CONFIG],
         state=state,
-        results=trial.user_attrs.get(RESULTS) if state == "complete" else None,
+        results=trial.user_attrs.get(RESULTS) if state in ("complete", "pruned") else None,
         error=trial.user_attrs.get(ERROR) if state == "failed" else None,
         ran_on=trial.user_attrs.get(RAN_ON),
         progress=progress,

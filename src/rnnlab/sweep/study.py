@@ -17,10 +17,14 @@ re-queue trials only under the sweep lock (see storage.py), so that:
   RUNNING, so a live worker's trial never looks dead;
 * a trial that was taken from a worker declared dead cannot be completed by
   it: Optuna refuses to change a finished trial.
+
+A search (search.py) has no grid: its study holds the search instead, and a
+worker that finds nothing WAITING samples the next configuration with `ask`,
+under the sweep lock, until the search has sampled its number of trials.  Each
+sampled configuration has its index among them (a re-queued copy keeps it), so
+the same settings sampled twice are two trials, in two run folders.
 """
 
-import fcntl
-import json
 import os
 import socket
 import warnings
@@ -33,20 +37,20 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.trial import FrozenTrial, TrialState
 
 from rnnlab.errors import RnnlabError
-from rnnlab.files import write_json
 
-from .identity import check_grid, config_key, default_name, grid_hash, trial_label
-from .storage import JOURNAL, FileLock, JournalBackend, open_journal, retry_callback
+from .identity import config_key, trial_label
+from .search import Search
+from .storage import FileLock, JournalBackend, retry_callback
 
 if TYPE_CHECKING:  # postgres.py imports SQLAlchemy: only when a sweep uses PostgreSQL
     from .postgres import Heartbeat, PostgresBackend
 
-MARKER = "sweep.json"  # what makes a folder a sweep folder
 TRIALS = "trials"  # the run folders, one per trial, inside the sweep folder
-# Study user attrs
-GRID, GRID_HASH = "grid", "grid_hash"
+# Study user attrs; GRID_HASH: the grid's hash, or the search's
+GRID, SEARCH, GRID_HASH = "grid", "search", "grid_hash"
 # Trial user attrs
 CONFIG, CONFIG_KEY, RAN_ON, RESULTS, ERROR = "config", "config_key", "ran_on", "results", "error"
+SEARCH_INDEX = "search_index"  # a search's trials: which sampled configuration
 # A FAIL trial without an ERROR attr was not failed by its trial function:
 STOPPED = "its worker stopped (killed, interrupted or lost) before it finished"
 
@@ -68,22 +72,29 @@ class Outcome:
 
     config: dict
     key: str
-    state: str  # "complete", "failed", "running", "waiting" or "not queued"
-    results: dict | None  # what the trial function returned (complete only)
+    state: str  # "complete", "pruned", "failed", "running", "waiting" or "not queued"
+    results: dict | None  # what the trial function returned (complete or pruned)
     error: str | None  # the last failure's message (failed only)
     attempts: int  # trials of it that started, this one included
     ran_on: dict | None  # host, pid and dir (the run folder, relative to the sweep folder)
 
 
 class Sweep:
-    """An open sweep: its folder, grid, Optuna study and storage backend."""
+    """An open sweep: its folder, grid or search, Optuna study and storage backend."""
 
-    def __init__(self, folder: Path, name: str, grid: list[dict], study, backend):
+    def __init__(self, folder: Path, name: str, grid: list[dict] | None, study, backend,
+                 search: Search | None = None):  # fmt: skip
         self.folder = folder
         self.name = name
-        self.grid = grid
+        self.grid = grid  # None for a search
+        self.search = search
         self.study: optuna.Study = study
         self.backend: JournalBackend | PostgresBackend = backend
+
+    @property
+    def total(self) -> int:
+        """The configurations it trains: the grid's, or as many as the search samples."""
+        return self.search.trials if self.search else len(self.grid)
 
     def __enter__(self) -> "Sweep":
         return self
@@ -100,7 +111,10 @@ class Sweep:
 
     def enqueue_missing(self) -> int:
         """Queue each configuration that has no WAITING, RUNNING or COMPLETE trial
-        (never queued, or failed last time); returns how many were queued."""
+        (never queued, or failed last time); returns how many were queued.  A search
+        queues nothing: its workers sample as they go."""
+        if self.search is not None:
+            return 0
         with self.storage_errors(), self.backend.lock():
             self.backend.requeue_dead(self.study)
             live = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
@@ -113,12 +127,13 @@ class Sweep:
         return len(missing)
 
     def claim(self) -> Claim | None:
-        """Take the first WAITING trial, or None when there is none."""
+        """Take the first WAITING trial, or sample a search's next one; None when there
+        is nothing to take."""
         with self.storage_errors(), self.backend.lock():
             self.backend.requeue_dead(self.study)
             waiting = self._trials((TrialState.WAITING,))
             if not waiting:
-                return None
+                return self._sample()
             first = waiting[0]
             # Held before the trial is RUNNING (FrozenTrial._trial_id: Optuna has no public id).
             hold = self.backend.hold(first._trial_id, first.number)
@@ -131,24 +146,91 @@ class Sweep:
                         f"another program takes trials from the sweep {self.name!r} "
                         "without its lock: run only rnnlab's workers on it"
                     )
-                key = first.user_attrs[CONFIG_KEY]
-                trial_dir = Path(TRIALS) / trial_label(first.user_attrs[CONFIG])
-                ran_on = {"host": socket.gethostname(), "pid": os.getpid(), "dir": str(trial_dir)}
-                trial.set_user_attr(RAN_ON, ran_on)
+                config, index = first.user_attrs.get(CONFIG), first.user_attrs.get(SEARCH_INDEX)
+                if config is None:  # a copy of a search trial whose worker died as it sampled
+                    index = self._sampled() if index is None else index
+                    config = self.search.configuration(trial.params)
+                    self._label_sample(trial, config, index)
+                trial_dir = self._trial_dir(index, config)
+                self._set_ran_on(trial, trial_dir)
             except BaseException:
                 hold.release()
                 raise
         (self.folder / trial_dir).mkdir(parents=True, exist_ok=True)
-        return Claim(trial, first.user_attrs[CONFIG], key, self.folder / trial_dir, hold)
+        return Claim(trial, config, config_key(config), self.folder / trial_dir, hold)
 
-    def complete(self, claim: Claim, results: dict, objective: float) -> bool:
-        """Store a finished trial's results; False when the trial was no longer
-        this worker's (declared dead, and re-queued: the copy will complete)."""
+    def _sample(self) -> Claim | None:
+        """A search's next configuration, RUNNING and held (under the sweep lock), or
+        None when it has sampled them all (or this is a grid)."""
+        if self.search is None:
+            return None
+        while (index := self._sampled()) < self.search.trials:
+            self.study.sampler = self.search.sampler(index)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Heartbeat of storage")
+                trial = self.study.ask(self.search.distributions())
+            hold = self.backend.hold(trial._trial_id, trial.number)
+            try:
+                try:
+                    config = self.search.configuration(trial.params)
+                except RnnlabError as error:  # settings that do not go together: the next
+                    self._label_sample(trial, {**self.search.fixed, **trial.params}, index)
+                    trial.set_user_attr(ERROR, str(error))
+                    self.study.tell(trial, state=TrialState.FAIL)
+                    hold.release()
+                    continue
+                self._label_sample(trial, config, index)
+                trial_dir = self._trial_dir(index, config)
+                self._set_ran_on(trial, trial_dir)
+            except BaseException:
+                hold.release()
+                raise
+            (self.folder / trial_dir).mkdir(parents=True, exist_ok=True)
+            return Claim(trial, config, config_key(config), self.folder / trial_dir, hold)
+        return None
+
+    def _sampled(self) -> int:
+        """How many configurations the search has sampled."""
+        labelled = self._trials(None)
+        return len({t.user_attrs[SEARCH_INDEX] for t in labelled if SEARCH_INDEX in t.user_attrs})
+
+    @staticmethod
+    def _label_sample(trial: optuna.Trial, config: dict, index: int) -> None:
+        trial.set_user_attr(SEARCH_INDEX, index)  # first: a copy made of it keeps its place
+        trial.set_user_attr(CONFIG, config)
+        trial.set_user_attr(CONFIG_KEY, config_key(config))
+
+    @staticmethod
+    def _trial_dir(search_index: int | None, config: dict) -> Path:
+        """trials/<label>; a search's trials/<index>-<label>, as it may sample one twice."""
+        label = trial_label(config)
+        return Path(TRIALS) / (label if search_index is None else f"{search_index:03d}-{label}")
+
+    @staticmethod
+    def _set_ran_on(trial: optuna.Trial, trial_dir: Path) -> None:
+        ran_on = {"host": socket.gethostname(), "pid": os.getpid(), "dir": str(trial_dir)}
+        trial.set_user_attr(RAN_ON, ran_on)
+
+    def report(self, claim: Claim, epoch: int, val_loss: float) -> bool:
+        """A search's pruning: record an epoch's validation loss; True when Optuna's
+        pruner says to stop the trial there."""
+        with self.storage_errors():
+            claim.trial.report(-val_loss, epoch)  # the study maximizes: minus the loss
+            return claim.trial.should_prune()
+
+    def complete(self, claim: Claim, results: dict, objective: float, pruned=False) -> bool:
+        """Store a finished (or pruned) trial's results; False when the trial was no
+        longer this worker's (declared dead, and re-queued: the copy will complete)."""
         try:
             with self.storage_errors():
                 claim.trial.set_user_attr(RESULTS, results)
-                finished = self.study.tell(claim.trial, objective, skip_if_finished=True)
-            return finished.state == TrialState.COMPLETE
+                if pruned:
+                    finished = self.study.tell(
+                        claim.trial, state=TrialState.PRUNED, skip_if_finished=True
+                    )
+                else:
+                    finished = self.study.tell(claim.trial, objective, skip_if_finished=True)
+            return finished.state in (TrialState.COMPLETE, TrialState.PRUNED)
         except UpdateFinishedTrialError:
             return False
         finally:
@@ -176,20 +258,36 @@ class Sweep:
         finally:
             claim.hold.release()
 
-    def is_settled(self) -> bool:
-        """Nothing WAITING and nothing RUNNING: every worker may leave."""
+    def unsettled(self) -> int:
+        """Trials WAITING or RUNNING, and those a search has still to sample."""
         with self.storage_errors():
-            return not self._trials((TrialState.WAITING, TrialState.RUNNING))
+            count = len(self._trials((TrialState.WAITING, TrialState.RUNNING)))
+            if self.search is not None:
+                count += max(0, self.search.trials - self._sampled())
+            return count
+
+    def is_settled(self) -> bool:
+        """Nothing to run: every worker may leave."""
+        return self.unsettled() == 0
 
     def trials(self, states: tuple[TrialState, ...] | None = None) -> list[FrozenTrial]:
         with self.storage_errors():
             return self._trials(states)
 
     def outcomes(self, trials: list[FrozenTrial] | None = None) -> list[Outcome]:
-        """One Outcome per configuration, in grid order, from any machine
-        (from `trials`, all of the study's, when given)."""
+        """One Outcome per configuration, in grid order (a search's: in the order
+        sampled, so far), from any machine (from `trials`, all of the study's, when given)."""
+        trials = self.trials() if trials is None else trials
+        if self.search is not None:
+            by_index: dict[int, list[FrozenTrial]] = {}
+            for trial in trials:
+                if SEARCH_INDEX in trial.user_attrs and CONFIG in trial.user_attrs:
+                    by_index.setdefault(trial.user_attrs[SEARCH_INDEX], []).append(trial)
+            return [
+                _outcome(by_index[i][-1].user_attrs[CONFIG], by_index[i]) for i in sorted(by_index)
+            ]
         by_key: dict[str, list[FrozenTrial]] = {}
-        for trial in self.trials() if trials is None else trials:
+        for trial in trials:
             by_key.setdefault(trial.user_attrs.get(CONFIG_KEY), []).append(trial)
         return [_outcome(config, by_key.get(config_key(config), [])) for config in self.grid]
 
@@ -202,143 +300,21 @@ def _outcome(config: dict, trials: list[FrozenTrial]) -> Outcome:
     by_state = {t.state: t for t in trials}  # the last trial in each state
     for state, name in [
         (TrialState.COMPLETE, "complete"),
+        (TrialState.PRUNED, "pruned"),
         (TrialState.RUNNING, "running"),
         (TrialState.WAITING, "waiting"),
         (TrialState.FAIL, "failed"),
     ]:
         if state in by_state:
             trial = by_state[state]
-            complete = state == TrialState.COMPLETE
+            finished = state in (TrialState.COMPLETE, TrialState.PRUNED)
             return Outcome(
                 config=config,
                 key=config_key(config),
                 state=name,
-                results=trial.user_attrs.get(RESULTS) if complete else None,
+                results=trial.user_attrs.get(RESULTS) if finished else None,
                 error=trial.user_attrs.get(ERROR, STOPPED) if state == TrialState.FAIL else None,
                 attempts=len(started),
                 ran_on=trial.user_attrs.get(RAN_ON),
             )
     return Outcome(config, config_key(config), "not queued", None, None, 0, None)
-
-
-def open_sweep(
-    folder: Path | str,
-    grid: list[dict] | None = None,
-    *,
-    name: str | None = None,
-    storage: str | None = None,
-    heartbeat_interval: int = 10,
-    grace_period: int = 60,
-) -> Sweep:
-    """Start or continue the sweep `name` (default: from the grid's hash) in `folder`.
-
-    With a grid, the sweep is created if it is new, and must have been started
-    with the same grid if it is not.  Without one (a worker joining), the sweep
-    must exist and its grid is read from the study.  `storage`: None for the
-    journal file in the folder, or a postgresql:// URL (with heartbeats every
-    `heartbeat_interval` s; a trial without one for `grace_period` s is
-    re-queued).  Raises RnnlabError for anything the user can fix: a folder
-    that is not a sweep folder or holds another sweep, a malformed or
-    unreachable storage (within 10 s), another grid under the same name.
-    """
-    folder = Path(folder)
-    if grid is not None:
-        grid = check_grid(grid)
-        name = name or default_name(grid)
-    elif name is None:
-        raise ValueError("joining a sweep needs its name")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)  # no INFO line per trial
-    postgres = None
-    if storage is not None:  # connect before the folder is marked with this storage
-        from .postgres import open_postgres
-
-        joining = grid is None  # the sweep, so the tables, exist
-        postgres = open_postgres(storage, name, heartbeat_interval, grace_period, not joining)
-    try:
-        _claim_folder(folder, name, postgres.description if postgres else JOURNAL)
-        backend = postgres or open_journal(folder)
-        study, grid = _load_or_create(backend, name, grid)
-    except BaseException:
-        if postgres:
-            postgres.close()
-        raise
-    return Sweep(folder, name, grid, study, backend)
-
-
-def _load_or_create(backend, name: str, grid: list[dict] | None):
-    """The study, and its grid."""
-    with backend.errors(), backend.lock():
-        if grid is None:
-            try:
-                study = optuna.load_study(study_name=name, storage=backend.optuna_storage)
-            except KeyError:
-                raise RnnlabError(f"no sweep named {name!r} in {backend.description}") from None
-        else:
-            study = optuna.create_study(
-                study_name=name,
-                storage=backend.optuna_storage,
-                direction="maximize",  # each trial reports its best validation accuracy
-                load_if_exists=True,
-            )
-            _check_or_store_grid(study, grid)
-        return study, study.user_attrs[GRID]
-
-
-def _check_or_store_grid(study: optuna.Study, grid: list[dict]) -> None:
-    recorded = study.user_attrs.get(GRID_HASH)
-    if recorded is None:
-        study.set_user_attr(GRID, grid)
-        study.set_user_attr(GRID_HASH, grid_hash(grid))
-    elif recorded != grid_hash(grid):
-        count = len(study.user_attrs.get(GRID, []))
-        raise RnnlabError(
-            f"the sweep {study.study_name!r} was started with another grid ({count} "
-            f"configurations; these options give {len(grid)}): rerun with the options "
-            "that started it to continue it, or pass another --name to start a new sweep"
-        )
-
-
-def read_marker(folder: Path) -> dict:
-    """The sweep and storage a sweep folder's sweep.json names."""
-    try:
-        recorded = json.loads((Path(folder) / MARKER).read_text())
-        return {"sweep": recorded["sweep"], "storage": recorded["storage"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        raise RnnlabError(f"{folder} is not a sweep folder: {MARKER} is unreadable") from None
-
-
-def _claim_folder(folder: Path, name: str, storage: str) -> None:
-    """Make `folder` this sweep's folder, or check that it is (sweep.json names the
-    sweep and its storage); under a lock on the folder, as several workers may
-    start at once."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError as error:
-        raise RnnlabError(f"cannot use {folder} as a sweep folder: {error.strerror}") from None
-    marker = folder / MARKER
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        if not marker.exists():
-            # Only run folders left by an earlier sweep may be there: their finished
-            # trainings are adopted by the trials of the same configurations.
-            if any(path.name != TRIALS for path in folder.iterdir()):
-                raise RnnlabError(
-                    f"{folder} is not a sweep folder (it has files but no {MARKER}): "
-                    "choose a new or empty folder"
-                )
-            write_json(marker, {"sweep": name, "storage": storage})
-        recorded = read_marker(folder)
-        recorded_name, recorded_storage = recorded["sweep"], recorded["storage"]
-    finally:
-        os.close(descriptor)
-    if recorded_name != name:
-        raise RnnlabError(
-            f"{folder} holds the sweep {recorded_name!r}, not {name!r}: rerun with the "
-            "options that started it to continue it, or choose another folder"
-        )
-    if recorded_storage != storage:
-        raise RnnlabError(
-            f"the sweep in {folder} keeps its trials in {recorded_storage}, not {storage}: "
-            "pass that storage to continue it, or choose another folder"
-        )

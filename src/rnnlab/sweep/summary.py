@@ -19,6 +19,7 @@ from ..i18n import N_, gettext_for, translation
 from ..report import Report, plot_bands, plot_strip
 from ..report.plots import plot_language
 from .grid import applied
+from .search import STARTUP_TRIALS
 from .stats import paired_difference, summarize
 
 STALLED_BELOW = 0.60
@@ -147,8 +148,9 @@ def trial_rows(outcomes, data: str | None, lang="en") -> tuple[list[str], list[l
                _("best val_accuracy"), _("test accuracy"), _("run folder"),
                _("train it again")]  # fmt: skip
     shown = varying([applied(o.config) for o in outcomes]) - {"model"}
-    states = {"complete": _("complete"), "failed": _("failed"), "running": _("running"),
-              "waiting": _("waiting"), "not queued": _("not queued")}  # fmt: skip
+    states = {"complete": _("complete"), "pruned": _("pruned"), "failed": _("failed"),
+              "running": _("running"), "waiting": _("waiting"),
+              "not queued": _("not queued")}  # fmt: skip
     rows = []
     for o in outcomes:
         metrics = (o.results or {}).get("metrics", {})
@@ -163,10 +165,16 @@ def trial_rows(outcomes, data: str | None, lang="en") -> tuple[list[str], list[l
     return headers, rows
 
 
-def rerun_command(config: dict, data: str | None) -> str:
+def rerun_command(config: dict, data: str | None, command="rnnlab train") -> str:
     order = sorted(config, key=lambda k: (k != "model", k != "seed", k))
     options = [f"--{k.replace('_', '-')} {config[k]}" for k in order]
-    return " ".join(["rnnlab train", *options, *([f"--data {data}"] if data else [])])
+    return " ".join([command, *options, *([f"--data {data}"] if data else [])])
+
+
+def _csv(folder: Path, headers: list[str], rows: list[list]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows([headers, *rows])
+    write_text(folder / "summary.csv", buffer.getvalue())
 
 
 def write_sweep_summary(folder: Path, title: str, outcomes, baseline=None, data=None,
@@ -185,10 +193,71 @@ def write_sweep_summary(folder: Path, title: str, outcomes, baseline=None, data=
     add_statistics(report, folder, found, baseline, lang=lang)
     report.heading(_("Every trial"))
     report.table(*trial_rows(outcomes, data, lang))
-    headers, rows = trial_rows(outcomes, data)  # English columns, for scripts
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows([headers, *rows])
-    write_text(folder / "summary.csv", buffer.getvalue())
+    _csv(folder, *trial_rows(outcomes, data))  # English columns, for scripts
+    report.write(folder, "summary")
+    return report
+
+
+def ranked_by_search(outcomes) -> list:
+    """Best val_accuracy first; trials without results last."""
+
+    def score(outcome):
+        return outcome.results["metrics"]["best_val_accuracy"] if outcome.results else -1.0
+
+    return sorted(outcomes, key=score, reverse=True)
+
+
+def best_of_search(outcomes, lang="en") -> str | None:
+    """The best trial's settings and score, and the command that measures it over seeds."""
+    ranked = ranked_by_search(outcomes)
+    if not ranked or not ranked[0].results:
+        return None
+    best = ranked[0]
+    metrics = best.results["metrics"]
+    settings = {k: v for k, v in best.config.items() if k != "seed"}
+    _ = gettext_for(lang)
+    return _(
+        "Best: {settings}, best val_accuracy {val:.4f} (test {test:.4f}). One seed and the "
+        "best of {n} draws: part of that is luck. Measure it over seeds: `{command}`"
+    ).format(
+        settings=group_label(best.config), val=metrics["best_val_accuracy"],
+        test=metrics["test_accuracy"], n=len(outcomes),
+        command=rerun_command(settings, None, "rnnlab sweep") + " --seeds 5",
+    )  # fmt: skip
+
+
+def write_search_summary(folder: Path, title: str, outcomes, search, baseline=None, data=None,
+                         lang="en") -> Report:  # fmt: skip
+    """A search's summary.csv, .md and .html: its trials best first, the best one's
+    settings, the command that measures it over seeds, and the best trials' curves."""
+    _ = gettext_for(lang)
+    ranked = ranked_by_search(outcomes)
+    report = Report(title, lang)
+    report.text(
+        _("Searched: {space}; {n} trials, one seed each, sampled by Optuna's TPE (the first "
+          "{startup} at random){pruning}. Shared by every trial: {settings}.").format(
+            space=search.describe(), n=search.trials, startup=STARTUP_TRIALS,
+            pruning=_(", pruned by the median validation loss") if search.prune else "",
+            settings=shared_settings([applied(o.config) for o in outcomes], lang),
+        )
+    )  # fmt: skip
+    if best := best_of_search(ranked, lang):
+        report.text(best)
+    if baseline is not None:
+        report.text(
+            _("{name} (baseline) on the same data settings: val_accuracy {val:.4f}, test "
+              "{test:.4f}.").format(
+                name=baseline.name, val=baseline.val_accuracy, test=baseline.test_accuracy
+            )
+        )  # fmt: skip
+    report.heading(_("Every trial, best first"))
+    report.table(*trial_rows(ranked, data, lang))
+    top = [o for o in ranked if o.results and o.results.get("history")][:5]
+    if top:
+        histories = {group_label(o.config, set(search.space)): [o.results["history"]] for o in top}
+        plot_bands(histories, "val_loss", folder / "val_loss_bands.png", lang=lang)
+        report.image("val_loss_bands.png", _("val_loss per epoch of the best trials"))
+    _csv(folder, *trial_rows(ranked, data))
     report.write(folder, "summary")
     return report
 

@@ -19,19 +19,41 @@ from ..config import TrainConfig
 from ..engine.startup import keras_without_sklearn
 
 with keras_without_sklearn():
+    import keras
+
     from ..train import resume, train
 
 
-def run_trial(config: dict, trial_dir: Path) -> dict:
+class Pruning(keras.callbacks.Callback):
+    """After each epoch, asks the search's pruner whether to go on (`prune`, from
+    workers.py); stops the training when it says no.  The run folder stays a
+    finished run of the epochs trained."""
+
+    def __init__(self, prune):
+        super().__init__()
+        self.prune = prune
+        self.pruned_at: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.prune(epoch + 1, float(logs["val_loss"])):
+            self.pruned_at = epoch + 1
+            self.model.stop_training = True
+
+
+def run_trial(config: dict, trial_dir: Path, prune=None) -> dict:
+    callbacks = [Pruning(prune)] if prune else []
     if runs.is_finished(trial_dir):
         run = runs.read(trial_dir)
     elif checkpoints.read_state(trial_dir) is not None:
-        run = resume(trial_dir, verbose=2)
+        run = resume(trial_dir, verbose=2, callbacks=callbacks)
     else:
-        run = train(TrainConfig.from_dict(config), trial_dir, overwrite=True, verbose=2)
+        config = TrainConfig.from_dict(config)
+        run = train(config, trial_dir, overwrite=True, verbose=2, callbacks=callbacks)
+    pruned_at = callbacks[0].pruned_at if callbacks else None
     return {
         "objective": run.metrics["best_val_accuracy"],
         "metrics": run.metrics,
         "history": run.history,
         "data": run.data,
+        **({"pruned": True, "pruned_at_epoch": pruned_at} if pruned_at else {}),
     }

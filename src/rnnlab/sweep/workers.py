@@ -7,10 +7,12 @@ trials run, it waits, to take over any whose worker dies.
 
 The trial function, named "module:function" so that a worker can import it:
 
-    def run_trial(config: dict, trial_dir: Path) -> dict
+    def run_trial(config: dict, trial_dir: Path, prune=None) -> dict
 
 returns JSON values with a finite number under "objective" (what the sweep
-maximizes, e.g. the best validation accuracy), stored with the trial.  A trial
+maximizes, e.g. the best validation accuracy), stored with the trial.  In a
+search with pruning (search.py) it is also given `prune(epoch, val_loss)`, to
+call after each epoch: True means stop, and return results with "pruned": true.  A trial
 function that raises fails its trial, with the error's first line stored; the
 configuration is not retried in this run, and the next run of the command
 tries it again.  Trials whose worker died or was stopped are always re-queued.
@@ -29,7 +31,8 @@ from pathlib import Path
 from rnnlab.errors import RnnlabError
 
 from .identity import canonical_json
-from .study import Sweep, open_sweep
+from .opening import open_sweep
+from .study import Sweep
 
 EXIT_SETTLED, EXIT_ERROR, EXIT_STOPPED = 0, 1, 3
 WORKER_CODE = "from rnnlab.sweep.workers import worker_main; worker_main()"
@@ -91,7 +94,8 @@ def work(sweep: Sweep, run_trial, stop: StopRequest, poll_interval: float, paren
         if stop.requested:
             sweep.give_back(claim)
             break
-        outcome, value = _call_trial(run_trial, claim.config, claim.trial_dir, stop)
+        prune = _pruning(sweep, claim)
+        outcome, value = _call_trial(run_trial, claim.config, claim.trial_dir, stop, prune)
         if outcome == "interrupted":
             sweep.give_back(claim)
             break
@@ -100,17 +104,25 @@ def work(sweep: Sweep, run_trial, stop: StopRequest, poll_interval: float, paren
             sweep.fail(claim, _one_line(value))
         elif problem := _results_problem(value):
             sweep.fail(claim, problem)
-        elif not sweep.complete(claim, value, float(value["objective"])):
+        elif not sweep.complete(claim, value, float(value["objective"]), value.get("pruned")):
             print(f"trial {claim.trial.number} was declared dead meanwhile: its copy will run")
     return EXIT_STOPPED
 
 
-def _call_trial(run_trial, config: dict, trial_dir: Path, stop: StopRequest):
+def _pruning(sweep: Sweep, claim):
+    """The trial's `prune(epoch, val_loss)` in a search with pruning, else None."""
+    if sweep.search is None or not sweep.search.prune:
+        return None
+    return lambda epoch, val_loss: sweep.report(claim, epoch, val_loss)
+
+
+def _call_trial(run_trial, config: dict, trial_dir: Path, stop: StopRequest, prune=None):
     """("returned", results), ("raised", exception) or ("interrupted", None)."""
+    options = {"prune": prune} if prune else {}
     try:
         stop.trial_running = True
         try:
-            return "returned", run_trial(dict(config), trial_dir)
+            return "returned", run_trial(dict(config), trial_dir, **options)
         finally:
             stop.trial_running = False
     except KeyboardInterrupt:

@@ -1,0 +1,135 @@
+"""A search: Optuna's TPE sampler picks each trial's settings, from what earlier trials found.
+
+`rnnlab sweep --search 20 --models gru,lstm --units 8..64 --learning-rate 1e-4..1e-2`
+trains 20 configurations.  A comma list is a choice; a range LOW..HIGH of a
+whole-number setting samples whole numbers; a range whose ends differ by a
+factor of 10 or more is sampled on a log scale (a learning rate: 1e-4 is as far
+from 1e-3 as 1e-3 from 1e-2).  Settings given once are shared by every trial.
+
+One seed for every trial: a search compares settings, not seeds, and statistics
+over seeds of trials that were pruned, or chosen by their score, would be
+biased.  Measure the winner over seeds afterwards (the summary prints the
+command).  `--prune`: a trial whose validation loss after an epoch is worse
+than the median of earlier trials' at that epoch stops there (MedianPruner).
+
+The sampler is seeded from the search and the number of configurations sampled
+before, so that with one worker the same command samples the same trials.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from ..errors import RnnlabError
+from .grid import Range, configuration
+from .identity import canonical_json
+
+STARTUP_TRIALS = 5  # sampled at random before TPE has enough trials to model
+PRUNE_AFTER = 2  # epochs every trial trains before it may be pruned
+PRUNE_FROM_TRIAL = 3  # finished trials the median needs before it prunes anything
+LOG_SCALE_FROM = 10  # a range whose HIGH is 10 x LOW or more is searched on a log scale
+
+
+@dataclass(frozen=True)
+class Search:
+    fixed: dict  # the settings every trial shares, the seed included
+    space: dict  # setting -> {"choices": [...]} or {"low": x, "high": y}
+    trials: int  # how many configurations to sample
+    prune: bool = False
+    preset: str | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "fixed": self.fixed, "space": self.space, "trials": self.trials,
+            "prune": self.prune, "preset": self.preset,
+        }  # fmt: skip
+
+    @classmethod
+    def from_json(cls, stored: dict) -> "Search":
+        return cls(**stored)
+
+    def hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.to_json()).encode()).hexdigest()[:16]
+
+    def default_name(self) -> str:
+        return f"search-{self.hash()[:12]}"
+
+    def describe(self) -> str:
+        """The space, as the summary says it: "units 8..64, learning_rate 0.0001..0.01
+        (log scale), model gru or lstm"."""
+        parts = []
+        for name, span in self.space.items():
+            if "choices" in span:
+                parts.append(f"{name} {' or '.join(map(str, span['choices']))}")
+            else:
+                scale = " (log scale)" if self.distributions()[name].log else ""
+                parts.append(f"{name} {span['low']}..{span['high']}{scale}")
+        return ", ".join(parts)
+
+    def distributions(self) -> dict:
+        found = {}
+        for name, span in self.space.items():
+            if "choices" in span:
+                found[name] = CategoricalDistribution(span["choices"])
+                continue
+            low, high = span["low"], span["high"]
+            log = low > 0 and high >= LOG_SCALE_FROM * low
+            whole = isinstance(low, int) and isinstance(high, int)
+            kind = IntDistribution if whole else FloatDistribution
+            found[name] = kind(low, high, log=log)
+        return found
+
+    def configuration(self, params: dict) -> dict:
+        """The configuration that sampled settings give, as a sweep stores it."""
+        return configuration({**self.fixed, **params}, self.preset)
+
+    def sampler(self, sampled: int) -> optuna.samplers.TPESampler:
+        seed = int(self.hash()[:8], 16) + sampled
+        # constant_liar: workers sampling at once treat each other's running trials as
+        # poor, so they do not all sample the same promising point.
+        return optuna.samplers.TPESampler(
+            n_startup_trials=STARTUP_TRIALS, seed=seed, constant_liar=True
+        )
+
+    def pruner(self) -> optuna.pruners.BasePruner:
+        if not self.prune:
+            return optuna.pruners.NopPruner()
+        return optuna.pruners.MedianPruner(
+            n_startup_trials=PRUNE_FROM_TRIAL, n_warmup_steps=PRUNE_AFTER
+        )
+
+
+def build(axes: dict[str, list], seed_list: list[int], trials: int, prune: bool,
+          preset: str | None = None) -> Search:  # fmt: skip
+    """The search that `rnnlab sweep --search N`'s options describe; a one-line error
+    when it cannot run (checked at the ends of each range and with each choice)."""
+    if trials < 1:
+        raise RnnlabError(f"--search needs at least 1 trial, got {trials}")
+    if len(seed_list) != 1:
+        raise RnnlabError(
+            f"a search trains each configuration with one seed, and --seeds gives "
+            f"{len(seed_list)}: search first, then measure the best over seeds (its summary "
+            "prints the command)"
+        )
+    fixed, space = {"seed": seed_list[0]}, {}
+    for name, values in axes.items():
+        if len(values) > 1:
+            if any(isinstance(value, Range) for value in values):
+                raise RnnlabError(f"--{name.replace('_', '-')}: give one range or a comma list")
+            space[name] = {"choices": values}
+        elif isinstance(values[0], Range):
+            space[name] = {"low": values[0].low, "high": values[0].high}
+        else:
+            fixed[name] = values[0]
+    if not space:
+        raise RnnlabError(
+            "nothing to search: give a setting a range (--units 8..64) or a comma list "
+            "(--models lstm,gru)"
+        )
+    search = Search(fixed, space, trials, prune, preset)
+    for name, span in space.items():  # each end and each choice, alone: the first bad one
+        for value in span.get("choices") or [span["low"], span["high"]]:
+            search.configuration({name: value})
+    return search
