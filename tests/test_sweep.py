@@ -123,6 +123,7 @@ def test_a_search_samples_its_trials_and_names_the_best(tiny_tarball, tmp_path, 
         settings = json.loads((out / row["run folder"] / runs.CONFIG).read_text())["settings"]
         assert settings["model"] in ("gru", "simplernn-embedding") and settings["seed"] == 42
         assert 2 <= settings["units"] <= 8 and 1e-3 <= settings["learning_rate"] <= 1e-1
+        assert float(f"{settings['learning_rate']:.3g}") == settings["learning_rate"]
     assert len(set(r["run folder"] for r in rows)) == 5
     best = next(line for line in printed.splitlines() if line.startswith("Best: "))
     assert rows[0]["model"] in best and f"val_accuracy {rows[0]['best val_accuracy']}" in best

@@ -28,7 +28,7 @@ from rnnlab.sweep.grid import applied
 from rnnlab.sweep.identity import config_key
 from rnnlab.sweep.opening import open_sweep
 from rnnlab.sweep.run import run_sweep
-from rnnlab.sweep.search import PRUNE_AFTER, Search
+from rnnlab.sweep.search import PRUNE_AFTER, PRUNE_FROM_TRIAL, Search
 from rnnlab.sweep.study import CONFIG_KEY, ERROR, SEARCH_INDEX
 
 RUNS_LOG = "RNNLAB_TEST_SWEEP_RUNS"  # where sleepy_trial appends, set for the workers
@@ -398,7 +398,8 @@ def test_pruning_stops_the_trials_worse_than_the_median_and_one_worker_repeats_i
             continue
         assert outcome.results["pruned_at_epoch"] == PRUNE_AFTER  # the earliest allowed
         earlier = [applied(o.config)["units"] for o in outcomes[:index] if o.state == "complete"]
-        assert len(earlier) >= 3 and applied(outcome.config)["units"] > statistics.median(earlier)
+        assert len(earlier) >= PRUNE_FROM_TRIAL
+        assert applied(outcome.config)["units"] > statistics.median(earlier)
     again = run("second")  # one worker, the same search: the same trials
     assert [(o.config, o.state) for o in again] == [(o.config, o.state) for o in outcomes]
 

@@ -27,8 +27,11 @@ from .grid import Range, configuration
 from .identity import canonical_json
 
 STARTUP_TRIALS = 5  # sampled at random before TPE has enough trials to model
-PRUNE_AFTER = 2  # epochs every trial trains before it may be pruned
-PRUNE_FROM_TRIAL = 3  # finished trials the median needs before it prunes anything
+PRUNE_AFTER = 3  # epochs every trial trains before it may be pruned
+# Finished trials the median needs before it prunes anything: the random ones all finish,
+# so that the median is not that of a few lucky fast learners.
+PRUNE_FROM_TRIAL = STARTUP_TRIALS
+SIGNIFICANT_DIGITS = 3  # a sampled learning rate of 0.00211, not 0.0021130462287855148
 LOG_SCALE_FROM = 10  # a range whose HIGH is 10 x LOW or more is searched on a log scale
 
 
@@ -82,8 +85,13 @@ class Search:
         return found
 
     def configuration(self, params: dict) -> dict:
-        """The configuration that sampled settings give, as a sweep stores it."""
-        return configuration({**self.fixed, **params}, self.preset)
+        """The configuration that sampled settings give, as a sweep stores it (numbers
+        between whole ones to SIGNIFICANT_DIGITS: finer than that is noise)."""
+        rounded = {
+            name: _rounded(value, self.space[name]) if "low" in self.space[name] else value
+            for name, value in params.items()
+        }
+        return configuration({**self.fixed, **rounded}, self.preset)
 
     def sampler(self, sampled: int) -> optuna.samplers.TPESampler:
         seed = int(self.hash()[:8], 16) + sampled
@@ -99,6 +107,13 @@ class Search:
         return optuna.pruners.MedianPruner(
             n_startup_trials=PRUNE_FROM_TRIAL, n_warmup_steps=PRUNE_AFTER
         )
+
+
+def _rounded(value, span: dict):
+    """A sampled number of a range, to SIGNIFICANT_DIGITS (whole numbers as they are)."""
+    if isinstance(value, int):
+        return value
+    return min(max(float(f"{value:.{SIGNIFICANT_DIGITS}g}"), span["low"]), span["high"])
 
 
 def build(axes: dict[str, list], seed_list: list[int], trials: int, prune: bool,
