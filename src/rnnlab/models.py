@@ -149,7 +149,7 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    # Chosen by single-seed trials on the validation split; docs/best-ablation.json
+    # Chosen on the validation split (screens of seeds 42-43, then 42-44); docs/best-ablation.json
     # takes it apart one setting at a time (README, "Beyond the book").
     "best": Preset(
         "bigru-pool over 20,000 words and 500 tokens, padding masked, Adam",
@@ -160,10 +160,10 @@ PRESETS: dict[str, Preset] = {
             "mask_zero": True,
             "embedding_dim": 64,
             "units": 32,
-            "dropout": 0.25,
+            "dropout": 0.5,
             "optimizer": "adam",
-            "learning_rate": 1e-3,
-            "epochs": 6,
+            "learning_rate": 5e-4,
+            "epochs": 8,
             "patience": 2,
             "engine": "xla",
         },
