@@ -151,13 +151,10 @@ class Sweep:
                     index = self._sampled() if index is None else index
                     config = self.search.configuration(trial.params)
                     self._label_sample(trial, config, index)
-                trial_dir = self._trial_dir(index, config)
-                self._set_ran_on(trial, trial_dir)
             except BaseException:
                 hold.release()
                 raise
-        (self.folder / trial_dir).mkdir(parents=True, exist_ok=True)
-        return Claim(trial, config, config_key(config), self.folder / trial_dir, hold)
+            return self._start(trial, config, index, hold)
 
     def _sample(self) -> Claim | None:
         """A search's next configuration, RUNNING and held (under the sweep lock), or
@@ -180,13 +177,10 @@ class Sweep:
                     hold.release()
                     continue
                 self._label_sample(trial, config, index)
-                trial_dir = self._trial_dir(index, config)
-                self._set_ran_on(trial, trial_dir)
             except BaseException:
                 hold.release()
                 raise
-            (self.folder / trial_dir).mkdir(parents=True, exist_ok=True)
-            return Claim(trial, config, config_key(config), self.folder / trial_dir, hold)
+            return self._start(trial, config, index, hold)
         return None
 
     def _sampled(self) -> int:
@@ -200,16 +194,19 @@ class Sweep:
         trial.set_user_attr(CONFIG, config)
         trial.set_user_attr(CONFIG_KEY, config_key(config))
 
-    @staticmethod
-    def _trial_dir(search_index: int | None, config: dict) -> Path:
-        """trials/<label>; a search's trials/<index>-<label>, as it may sample one twice."""
+    def _start(self, trial: optuna.Trial, config: dict, index: int | None, hold) -> Claim:
+        """The claim of a trial now RUNNING and held: its run folder, recorded and made
+        (trials/<label>; a search's trials/<index>-<label>, as it may sample one twice)."""
         label = trial_label(config)
-        return Path(TRIALS) / (label if search_index is None else f"{search_index:03d}-{label}")
-
-    @staticmethod
-    def _set_ran_on(trial: optuna.Trial, trial_dir: Path) -> None:
-        ran_on = {"host": socket.gethostname(), "pid": os.getpid(), "dir": str(trial_dir)}
-        trial.set_user_attr(RAN_ON, ran_on)
+        trial_dir = Path(TRIALS) / (label if index is None else f"{index:03d}-{label}")
+        try:
+            ran_on = {"host": socket.gethostname(), "pid": os.getpid(), "dir": str(trial_dir)}
+            trial.set_user_attr(RAN_ON, ran_on)
+            (self.folder / trial_dir).mkdir(parents=True, exist_ok=True)
+        except BaseException:
+            hold.release()
+            raise
+        return Claim(trial, config, config_key(config), self.folder / trial_dir, hold)
 
     def report(self, claim: Claim, epoch: int, val_loss: float) -> bool:
         """A search's pruning: record an epoch's validation loss; True when Optuna's
