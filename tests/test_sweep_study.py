@@ -24,15 +24,16 @@ from optuna.trial import TrialState
 
 from rnnlab.child import start_python
 from rnnlab.errors import RnnlabError
-from rnnlab.sweep.grid import applied
+from rnnlab.sweep.grid import Range, applied
 from rnnlab.sweep.identity import config_key
 from rnnlab.sweep.opening import open_sweep
 from rnnlab.sweep.run import run_sweep
-from rnnlab.sweep.search import PRUNE_AFTER, PRUNE_FROM_TRIAL, Search
+from rnnlab.sweep.search import PRUNE_AFTER, PRUNE_FROM_TRIAL, Search, build
 from rnnlab.sweep.study import CONFIG_KEY, ERROR, SEARCH_INDEX
 
 RUNS_LOG = "RNNLAB_TEST_SWEEP_RUNS"  # where sleepy_trial appends, set for the workers
 DIE_ONCE = "RNNLAB_TEST_SWEEP_DIE_ONCE"  # set: the first trial to start kills its worker
+FAIL_ONCE = "RNNLAB_TEST_SWEEP_FAIL_ONCE"  # set: each configuration fails its first time
 TRIAL_FUNCTION = "test_sweep_study:sleepy_trial"
 # Short, so that tests end in seconds; 3 s spares a live worker on a busy machine.
 FAST_HEARTBEAT = {"heartbeat_interval": 1, "grace_period": 3}
@@ -58,6 +59,10 @@ def sleepy_trial(config: dict, trial_dir: Path) -> dict:
             first_time.touch()
             os.kill(os.getpid(), signal.SIGKILL)
     time.sleep(config.get("sleep", 0.1))
+    failed_before = Path(os.environ[RUNS_LOG] + f".failed-{key}")
+    if os.environ.get(FAIL_ONCE) and not failed_before.exists():
+        failed_before.touch()
+        raise ValueError("this configuration fails the first time")
     if config.get("fail"):
         raise ValueError("this configuration always fails\nsecond line")
     (trial_dir / "result.txt").write_text(json.dumps(config))
@@ -360,11 +365,14 @@ def test_three_commands_searching_at_once_sample_exactly_its_trials(tmp_path, st
         indexes = Counter(t.user_attrs[SEARCH_INDEX] for t in sweep.trials())
     assert [o.state for o in outcomes] == ["complete"] * 8
     assert indexes == {index: 1 for index in range(8)}  # each sampled once, by one worker
-    assert sum(runs.count("start").values()) == sum(runs.count("end").values()) == 8
+    # A repeated sample takes the first one's result, unless that one was still running
+    trained = sum(runs.count("end").values())
+    assert sum(runs.count("start").values()) == trained
+    assert len({outcome.key for outcome in outcomes}) <= trained <= 8
     for settings in (applied(outcome.config) for outcome in outcomes):
         assert 1 <= settings["units"] <= 64 and settings["model"] in ("gru", "lstm")
         assert settings["seed"] == 42
-    assert len(list((tmp_path / "sweep" / "trials").glob("*/result.txt"))) == 8
+    assert len(list((tmp_path / "sweep" / "trials").glob("*/result.txt"))) == trained
 
 
 def test_a_worker_killed_mid_search_is_replaced_and_the_search_still_has_its_trials(
@@ -378,7 +386,8 @@ def test_a_worker_killed_mid_search_is_replaced_and_the_search_still_has_its_tri
     assert len(result.worker_problems) == 1 and "killed by SIGKILL" in result.worker_problems[0]
     assert [o.state for o in result.outcomes] == ["complete"] * 6
     assert sorted(o.attempts for o in result.outcomes) == [1] * 5 + [2]
-    assert sum(runs.count("start").values()) == 7  # the killed one ran again
+    started = sum(runs.count("start").values())  # the killed one ran again; a repeat may not
+    assert len({o.key for o in result.outcomes}) + 1 <= started <= 7
     assert result.progress.done == result.progress.total == 6
 
 
@@ -411,3 +420,35 @@ def test_a_search_that_differs_from_the_sweeps_is_refused(tmp_path):
         open_sweep(tmp_path / "sweep", search(trials=5), name="mine")
     with pytest.raises(Exception, match="started with a search"):
         open_sweep(tmp_path / "sweep", [{"model": "gru", "seed": 1}], name="mine")
+
+
+def test_a_search_skips_settings_that_do_not_go_together_and_reuses_a_repeated_sample(
+    tmp_path, runs
+):
+    # The book's gru refuses a dropout (it goes with 0 only): gru-pool's samples count
+    plan = build({"model": ["gru", "gru-pool"], "dropout": [Range(0.0, 0.5)]}, [42], 4, False)
+    result = run_sweep(tmp_path / "a", plan, TRIAL_FUNCTION)
+    assert [(o.state, o.config["model"]) for o in result.outcomes] == [("complete", "gru-pool")] * 4
+    with open_sweep(tmp_path / "a", plan) as sweep:
+        refused = [t for t in sweep.trials((TrialState.FAIL,)) if ERROR in t.user_attrs]
+    assert refused and all("mask_zero and dropout" in t.user_attrs[ERROR] for t in refused)
+    assert sum(runs.count("start").values()) == 4
+
+    two_choices = Search({"seed": 42}, {"model": {"choices": ["gru", "lstm"]}}, 5)
+    result = run_sweep(tmp_path / "b", two_choices, TRIAL_FUNCTION)
+    assert [o.state for o in result.outcomes] == ["complete"] * 5
+    trained = {config_key(o.config) for o in result.outcomes}
+    assert sum(runs.count("start").values()) == 4 + len(trained) <= 4 + 2  # each trained once
+    by_key = {}
+    for outcome in result.outcomes:  # a repeat has its first trial's result and run folder
+        first = by_key.setdefault(outcome.key, outcome)
+        assert (outcome.results, outcome.ran_on) == (first.results, first.ran_on)
+
+
+def test_a_search_tries_its_failed_trials_again_in_the_next_run(tmp_path, runs, monkeypatch):
+    monkeypatch.setenv(FAIL_ONCE, "1")
+    first = run_sweep(tmp_path / "sweep", search(trials=3), TRIAL_FUNCTION)
+    assert [o.state for o in first.outcomes] == ["failed"] * 3
+    again = run_sweep(tmp_path / "sweep", search(trials=3), TRIAL_FUNCTION)
+    assert [(o.state, o.attempts) for o in again.outcomes] == [("complete", 2)] * 3
+    assert [o.config for o in again.outcomes] == [o.config for o in first.outcomes]

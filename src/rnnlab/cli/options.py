@@ -72,6 +72,8 @@ def _range(spec, parse_one, text: str):
 
     if type(spec.default) not in (int, float):
         raise argparse.ArgumentTypeError(f"a range LOW..HIGH needs a numeric setting, got {text!r}")
+    if "," in text:
+        raise argparse.ArgumentTypeError(f"give one range LOW..HIGH or a comma list, got {text!r}")
     low, _, high = (part.strip() for part in text.partition(".."))
     low, high = parse_one(low), parse_one(high)
     if not low < high:

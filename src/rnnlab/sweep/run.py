@@ -166,7 +166,9 @@ class _Watch:
         elapsed = time.monotonic() - self.started
         progress = Progress(done, failed, self.sweep.total, elapsed, self.settled_before)
         for trial in trials:
-            if trial.state.is_finished() and trial.number not in self.seen:
+            new = trial.state.is_finished() and trial.number not in self.seen
+            # a search's samples whose settings did not go together have no CONFIG: no event
+            if new and CONFIG in trial.user_attrs:
                 self.seen.add(trial.number)
                 if on_event is not None:
                     on_event(_event(trial, progress))

@@ -17,6 +17,7 @@ before, so that with one worker the same command samples the same trials.
 """
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 
 import optuna
@@ -93,8 +94,9 @@ class Search:
         }
         return configuration({**self.fixed, **rounded}, self.preset)
 
-    def sampler(self, sampled: int) -> optuna.samplers.TPESampler:
-        seed = int(self.hash()[:8], 16) + sampled
+    def sampler(self, asked: int) -> optuna.samplers.TPESampler:
+        """TPE, seeded from the search and how many trials the study has asked for."""
+        seed = int(self.hash()[:8], 16) + asked
         # constant_liar: workers sampling at once treat each other's running trials as
         # poor, so they do not all sample the same promising point.
         return optuna.samplers.TPESampler(
@@ -119,20 +121,19 @@ def _rounded(value, span: dict):
 def build(axes: dict[str, list], seed_list: list[int], trials: int, prune: bool,
           preset: str | None = None) -> Search:  # fmt: skip
     """The search that `rnnlab sweep --search N`'s options describe; a one-line error
-    when it cannot run (checked at the ends of each range and with each choice)."""
+    when it cannot run: each range end and each choice must make a good configuration
+    with some end or choice of the other searched settings."""
     if trials < 1:
         raise RnnlabError(f"--search needs at least 1 trial, got {trials}")
     if len(seed_list) != 1:
         raise RnnlabError(
             f"a search trains each configuration with one seed, and --seeds gives "
-            f"{len(seed_list)}: search first, then measure the best over seeds (its summary "
-            "prints the command)"
+            f"{len(seed_list)} (--seeds 7, gives seed 7): search first, then measure the best "
+            "over seeds (its summary prints the command)"
         )
     fixed, space = {"seed": seed_list[0]}, {}
     for name, values in axes.items():
         if len(values) > 1:
-            if any(isinstance(value, Range) for value in values):
-                raise RnnlabError(f"--{name.replace('_', '-')}: give one range or a comma list")
             space[name] = {"choices": values}
         elif isinstance(values[0], Range):
             space[name] = {"low": values[0].low, "high": values[0].high}
@@ -144,7 +145,29 @@ def build(axes: dict[str, list], seed_list: list[int], trials: int, prune: bool,
             "(--models lstm,gru)"
         )
     search = Search(fixed, space, trials, prune, preset)
-    for name, span in space.items():  # each end and each choice, alone: the first bad one
-        for value in span.get("choices") or [span["low"], span["high"]]:
-            search.configuration({name: value})
+    _check_corners(search)
     return search
+
+
+def _check_corners(search: Search) -> None:
+    """Every end and choice goes with some end or choice of the other settings; else the
+    error of its first combination (settings that only some combinations refuse, like a
+    dropout with the book's models, are left to the sampler, which skips them)."""
+    candidates = {
+        name: span.get("choices") or [span["low"], span["high"]]
+        for name, span in search.space.items()
+    }
+    names = list(candidates)
+    good, first_error = set(), {}
+    for values in itertools.product(*candidates.values()):
+        try:
+            search.configuration(dict(zip(names, values, strict=True)))
+        except RnnlabError as error:
+            for name, value in zip(names, values, strict=True):
+                first_error.setdefault((name, repr(value)), error)
+            continue
+        good.update((name, repr(value)) for name, value in zip(names, values, strict=True))
+    for name in names:
+        for value in candidates[name]:
+            if (name, repr(value)) not in good:
+                raise first_error[(name, repr(value))]

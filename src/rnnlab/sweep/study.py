@@ -51,6 +51,7 @@ GRID, SEARCH, GRID_HASH = "grid", "search", "grid_hash"
 # Trial user attrs
 CONFIG, CONFIG_KEY, RAN_ON, RESULTS, ERROR = "config", "config_key", "ran_on", "results", "error"
 SEARCH_INDEX = "search_index"  # a search's trials: which sampled configuration
+MAX_REFUSED = 50  # samples in a row whose settings do not go together: the search gives up
 # A FAIL trial without an ERROR attr was not failed by its trial function:
 STOPPED = "its worker stopped (killed, interrupted or lost) before it finished"
 
@@ -112,11 +113,11 @@ class Sweep:
     def enqueue_missing(self) -> int:
         """Queue each configuration that has no WAITING, RUNNING or COMPLETE trial
         (never queued, or failed last time); returns how many were queued.  A search
-        queues nothing: its workers sample as they go."""
-        if self.search is not None:
-            return 0
+        queues only its trials that failed last time: its workers sample the others."""
         with self.storage_errors(), self.backend.lock():
             self.backend.requeue_dead(self.study)
+            if self.search is not None:
+                return self._requeue_failed_samples()
             live = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
             covered = {t.user_attrs.get(CONFIG_KEY) for t in self._trials(live)}
             missing = [config for config in self.grid if config_key(config) not in covered]
@@ -125,6 +126,22 @@ class Sweep:
                 trial = optuna.trial.create_trial(state=TrialState.WAITING, user_attrs=attrs)
                 self.study.add_trial(trial)
         return len(missing)
+
+    def _requeue_failed_samples(self) -> int:
+        by_index: dict[int, list[FrozenTrial]] = {}
+        for trial in self._trials(None):
+            if SEARCH_INDEX in trial.user_attrs:
+                by_index.setdefault(trial.user_attrs[SEARCH_INDEX], []).append(trial)
+        failed = [ts[-1] for ts in by_index.values() if all(t.state == TrialState.FAIL for t in ts)]
+        for trial in failed:
+            again = optuna.trial.create_trial(
+                state=TrialState.WAITING,
+                params=trial.params,
+                distributions=trial.distributions,
+                user_attrs={k: trial.user_attrs[k] for k in (SEARCH_INDEX, CONFIG, CONFIG_KEY)},
+            )
+            self.study.add_trial(again)
+        return len(failed)
 
     def claim(self) -> Claim | None:
         """Take the first WAITING trial, or sample a search's next one; None when there
@@ -149,11 +166,13 @@ class Sweep:
                 config, index = first.user_attrs.get(CONFIG), first.user_attrs.get(SEARCH_INDEX)
                 if config is None:  # a copy of a search trial whose worker died as it sampled
                     index = self._sampled() if index is None else index
-                    config = self.search.configuration(trial.params)
-                    self._label_sample(trial, config, index)
+                    config, _ = self._sampled_config(trial, index)
             except BaseException:
                 hold.release()
                 raise
+            if config is None:  # refused or sampled before: finished
+                hold.release()
+                return self._sample()
             return self._start(trial, config, index, hold)
 
     def _sample(self) -> Claim | None:
@@ -161,27 +180,52 @@ class Sweep:
         None when it has sampled them all (or this is a grid)."""
         if self.search is None:
             return None
+        refused = 0
         while (index := self._sampled()) < self.search.trials:
-            self.study.sampler = self.search.sampler(index)
+            self.study.sampler = self.search.sampler(len(self._trials(None)))
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="Heartbeat of storage")
                 trial = self.study.ask(self.search.distributions())
             hold = self.backend.hold(trial._trial_id, trial.number)
             try:
-                try:
-                    config = self.search.configuration(trial.params)
-                except RnnlabError as error:  # settings that do not go together: the next
-                    self._label_sample(trial, {**self.search.fixed, **trial.params}, index)
-                    trial.set_user_attr(ERROR, str(error))
-                    self.study.tell(trial, state=TrialState.FAIL)
-                    hold.release()
-                    continue
-                self._label_sample(trial, config, index)
+                config, error = self._sampled_config(trial, index)
+                if config is not None:
+                    return self._start(trial, config, index, hold)
             except BaseException:
                 hold.release()
                 raise
-            return self._start(trial, config, index, hold)
+            hold.release()
+            refused += error is not None
+            if refused == MAX_REFUSED:
+                raise RnnlabError(
+                    f"the searched settings rarely go together: {refused} samples in a row "
+                    f"were refused, the last one: {error}; narrow the ranges or the choices"
+                )
         return None
+
+    def _sampled_config(self, trial: optuna.Trial, index: int) -> tuple[dict | None, str | None]:
+        """(the configuration to train, None) of a trial just sampled, or else the trial is
+        finished here: (None, why) when its settings do not go together (FAIL, and not one
+        of the search's trials), (None, None) when it was sampled before (the same training
+        gives the same result: it takes the earlier trial's)."""
+        try:
+            config = self.search.configuration(trial.params)
+        except RnnlabError as error:
+            trial.set_user_attr(ERROR, str(error))
+            self.study.tell(trial, state=TrialState.FAIL)
+            return None, str(error)
+        self._label_sample(trial, config, index)
+        finished = self._trials((TrialState.COMPLETE, TrialState.PRUNED))
+        earlier = [t for t in finished if t.user_attrs.get(CONFIG_KEY) == config_key(config)]
+        if not earlier:
+            return config, None
+        for attr in (RESULTS, RAN_ON):
+            trial.set_user_attr(attr, earlier[-1].user_attrs[attr])
+        if earlier[-1].state == TrialState.PRUNED:
+            self.study.tell(trial, state=TrialState.PRUNED)
+        else:
+            self.study.tell(trial, earlier[-1].value)
+        return None, None
 
     def _sampled(self) -> int:
         """How many configurations the search has sampled."""

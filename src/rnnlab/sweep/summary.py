@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..files import write_text
 from ..i18n import N_, gettext_for, translation
-from ..report import Report, plot_bands, plot_strip
+from ..report import Report, plot_bands, plot_overlay, plot_strip
 from ..report.plots import plot_language
 from .grid import applied
 from .search import STARTUP_TRIALS
@@ -166,7 +166,7 @@ def trial_rows(outcomes, data: str | None, lang="en") -> tuple[list[str], list[l
 
 
 def rerun_command(config: dict, data: str | None, command="rnnlab train") -> str:
-    order = sorted(config, key=lambda k: (k != "model", k != "seed", k))
+    order = sorted(config, key=lambda k: (k not in ("model", "models"), k != "seed", k))
     options = [f"--{k.replace('_', '-')} {config[k]}" for k in order]
     return " ".join([command, *options, *([f"--data {data}"] if data else [])])
 
@@ -207,22 +207,22 @@ def ranked_by_search(outcomes) -> list:
     return sorted(outcomes, key=score, reverse=True)
 
 
-def best_of_search(outcomes, lang="en") -> str | None:
+def best_of_search(outcomes, data: str | None = None, lang="en") -> str | None:
     """The best trial's settings and score, and the command that measures it over seeds."""
-    ranked = ranked_by_search(outcomes)
-    if not ranked or not ranked[0].results:
+    ranked = [o for o in ranked_by_search(outcomes) if o.results]
+    if not ranked:
         return None
     best = ranked[0]
     metrics = best.results["metrics"]
-    settings = {k: v for k, v in best.config.items() if k != "seed"}
+    settings = {("models" if k == "model" else k): v for k, v in best.config.items() if k != "seed"}
     _ = gettext_for(lang)
     return _(
         "Best: {settings}, best val_accuracy {val:.4f} (test {test:.4f}). One seed and the "
         "best of {n} draws: part of that is luck. Measure it over seeds: `{command}`"
     ).format(
         settings=group_label(best.config), val=metrics["best_val_accuracy"],
-        test=metrics["test_accuracy"], n=len(outcomes),
-        command=rerun_command(settings, None, "rnnlab sweep") + " --seeds 5",
+        test=metrics["test_accuracy"], n=len(ranked),
+        command=rerun_command(settings, data, "rnnlab sweep --seeds 5"),
     )  # fmt: skip
 
 
@@ -236,12 +236,13 @@ def write_search_summary(folder: Path, title: str, outcomes, search, baseline=No
     report.text(
         _("Searched: {space}; {n} trials, one seed each, sampled by Optuna's TPE (the first "
           "{startup} at random){pruning}. Shared by every trial: {settings}.").format(
-            space=search.describe(), n=search.trials, startup=STARTUP_TRIALS,
+            space=search.describe(), n=search.trials,
+            startup=min(search.trials, STARTUP_TRIALS),
             pruning=_(", pruned by the median validation loss") if search.prune else "",
             settings=shared_settings([applied(o.config) for o in outcomes], lang),
         )
     )  # fmt: skip
-    if best := best_of_search(ranked, lang):
+    if best := best_of_search(ranked, data, lang):
         report.text(best)
     if baseline is not None:
         report.text(
@@ -254,9 +255,13 @@ def write_search_summary(folder: Path, title: str, outcomes, search, baseline=No
     report.table(*trial_rows(ranked, data, lang))
     top = [o for o in ranked if o.results and o.results.get("history")][:5]
     if top:
-        histories = {group_label(o.config, set(search.space)): [o.results["history"]] for o in top}
-        plot_bands(histories, "val_loss", folder / "val_loss_bands.png", lang=lang)
-        report.image("val_loss_bands.png", _("val_loss per epoch of the best trials"))
+        histories = {
+            f"{rank}. {group_label(o.config, set(search.space))}": o.results["history"]
+            for rank, o in enumerate(top, 1)
+        }
+        title = _("val_loss per epoch of the best trials")
+        plot_overlay(histories, "val_loss", folder / "val_loss.png", title, lang=lang)
+        report.image("val_loss.png", title)
     _csv(folder, *trial_rows(ranked, data))
     report.write(folder, "summary")
     return report
