@@ -12,8 +12,10 @@ biased.  Measure the winner over seeds afterwards (the summary prints the
 command).  `--prune`: a trial whose validation loss after an epoch is worse
 than the median of earlier trials' at that epoch stops there (MedianPruner).
 
-The sampler is seeded from the search and the number of configurations sampled
-before, so that with one worker the same command samples the same trials.
+The sampler is seeded from the search and the number of trials asked for before,
+so that with one worker the same command samples the same trials.  Samples whose
+settings do not go together (a dropout with the book's models) are skipped and
+not counted; settings sampled twice are trained once (study.py).
 """
 
 import hashlib
@@ -29,8 +31,8 @@ from .identity import canonical_json
 
 STARTUP_TRIALS = 5  # sampled at random before TPE has enough trials to model
 PRUNE_AFTER = 3  # epochs every trial trains before it may be pruned
-# Finished trials the median needs before it prunes anything: the random ones all finish,
-# so that the median is not that of a few lucky fast learners.
+# Completed trials the median needs before it prunes anything: with one worker the random
+# ones all finish, so that the median is not that of a few lucky fast learners.
 PRUNE_FROM_TRIAL = STARTUP_TRIALS
 SIGNIFICANT_DIGITS = 3  # a sampled learning rate of 0.00211, not 0.0021130462287855148
 LOG_SCALE_FROM = 10  # a range whose HIGH is 10 x LOW or more is searched on a log scale
