@@ -132,6 +132,7 @@ def test_a_search_samples_its_trials_and_names_the_best(tiny_tarball, tmp_path, 
     assert command[:5] == ["rnnlab", "sweep", "--seeds", "5", "--models"]
     parsed = build_parser().parse_args(command[1:])  # the printed command runs as it is
     assert parsed.model == [rows[0]["model"]] and parsed.seeds == [42, 43, 44, 45, 46]
+    assert 2 <= parsed.units[0] <= 8 and "--units" in command  # searched: said even at default
     assert "Searched: " in (out / "summary.md").read_text()
 
     trained = {p: (p / runs.HISTORY).stat().st_mtime_ns for p in out.glob("trials/*")}

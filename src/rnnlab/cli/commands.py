@@ -216,7 +216,7 @@ def run_sweep(args) -> None:
         for row in [headers, *rows]:
             print(" | ".join(map(str, row)))
     else:
-        print(best_of_search(done.result.outcomes, args.data) or "no trial completed")
+        print(best_of_search(done.result.outcomes, plan, args.data) or "no trial completed")
 
 
 def run_page(args) -> None:

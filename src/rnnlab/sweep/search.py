@@ -62,18 +62,6 @@ class Search:
     def default_name(self) -> str:
         return f"search-{self.hash()[:12]}"
 
-    def describe(self) -> str:
-        """The space, as the summary says it: "units 8..64, learning_rate 0.0001..0.01
-        (log scale), model gru or lstm"."""
-        parts = []
-        for name, span in self.space.items():
-            if "choices" in span:
-                parts.append(f"{name} {' or '.join(map(str, span['choices']))}")
-            else:
-                scale = " (log scale)" if self.distributions()[name].log else ""
-                parts.append(f"{name} {span['low']}..{span['high']}{scale}")
-        return ", ".join(parts)
-
     def distributions(self) -> dict:
         found = {}
         for name, span in self.space.items():

@@ -207,23 +207,41 @@ def ranked_by_search(outcomes) -> list:
     return sorted(outcomes, key=score, reverse=True)
 
 
-def best_of_search(outcomes, data: str | None = None, lang="en") -> str | None:
-    """The best trial's settings and score, and the command that measures it over seeds."""
+def best_of_search(outcomes, search, data: str | None = None, lang="en") -> str | None:
+    """The best trial's settings (the searched ones always, at their defaults too) and
+    score, and the command that measures it over seeds."""
     ranked = [o for o in ranked_by_search(outcomes) if o.results]
     if not ranked:
         return None
     best = ranked[0]
     metrics = best.results["metrics"]
-    settings = {("models" if k == "model" else k): v for k, v in best.config.items() if k != "seed"}
+    shown = {**best.config, **{k: applied(best.config)[k] for k in search.space}}
+    settings = {("models" if k == "model" else k): v for k, v in shown.items() if k != "seed"}
     _ = gettext_for(lang)
     return _(
         "Best: {settings}, best val_accuracy {val:.4f} (test {test:.4f}). One seed and the "
         "best of {n} draws: part of that is luck. Measure it over seeds: `{command}`"
     ).format(
-        settings=group_label(best.config), val=metrics["best_val_accuracy"],
+        settings=group_label(shown), val=metrics["best_val_accuracy"],
         test=metrics["test_accuracy"], n=len(ranked),
         command=rerun_command(settings, data, "rnnlab sweep --seeds 5"),
     )  # fmt: skip
+
+
+def _space_text(search, lang="en") -> str:
+    """What a search samples from: "model: one of gru, lstm; units: 8..32; learning_rate:
+    0.0003..0.003 (log scale)"."""
+    _ = gettext_for(lang)
+    parts = []
+    for name, span in search.space.items():
+        if "choices" in span:
+            choices = ", ".join(map(str, span["choices"]))
+            parts.append(_("{name}: one of {choices}").format(name=name, choices=choices))
+        elif search.distributions()[name].log:
+            parts.append(_("{name}: {low}..{high} (log scale)").format(name=name, **span))
+        else:
+            parts.append(f"{name}: {span['low']}..{span['high']}")
+    return "; ".join(parts)
 
 
 def write_search_summary(folder: Path, title: str, outcomes, search, baseline=None, data=None,
@@ -236,13 +254,13 @@ def write_search_summary(folder: Path, title: str, outcomes, search, baseline=No
     report.text(
         _("Searched: {space}; {n} trials, one seed each, sampled by Optuna's TPE (the first "
           "{startup} at random){pruning}. Shared by every trial: {settings}.").format(
-            space=search.describe(), n=search.trials,
+            space=_space_text(search, lang), n=search.trials,
             startup=min(search.trials, STARTUP_TRIALS),
             pruning=_(", pruned by the median validation loss") if search.prune else "",
             settings=shared_settings([applied(o.config) for o in outcomes], lang),
         )
     )  # fmt: skip
-    if best := best_of_search(ranked, data, lang):
+    if best := best_of_search(ranked, search, data, lang):
         report.text(best)
     if baseline is not None:
         report.text(
