@@ -70,12 +70,12 @@ class TrialPrinter:
         from tqdm import tqdm
 
         if isinstance(grid, Search):
-            total, self.shown_settings = grid.trials, set(grid.space)
+            self.shown_settings = set(grid.space)
         else:
-            total, self.shown_settings = len(grid), varying([applied(c) for c in grid])
+            self.shown_settings = varying([applied(c) for c in grid])
         self.quiet, self.shown = quiet, 0
         # disable=None: no bar where stderr is not a terminal (logs, pipes)
-        self.bar = tqdm(total=total, unit="trial", disable=quiet or None, file=sys.stderr)
+        self.bar = tqdm(total=len(grid), unit="trial", disable=quiet or None, file=sys.stderr)
 
     def __enter__(self):
         return self
@@ -117,19 +117,17 @@ def sweep(grid: list[dict] | Search, data=None, folder=None, jobs=1, name=None, 
     .html and .csv."""
     from ..data import open_imdb
     from ..i18n import translation
-    from .identity import default_name
+    from .opening import sweep_name
     from .summary import write_search_summary, write_sweep_summary
 
-    searching = isinstance(grid, Search)
-    name = name or (grid.default_name() if searching else default_name(grid))
+    name = name or sweep_name(grid)
     folder = folder or f"runs/sweeps/{name}"
-    total = grid.trials if searching else len(grid)
-    log(f"sweep {name}: {total} trials, {jobs} at a time, in {folder}")
+    log(f"sweep {name}: {len(grid)} trials, {jobs} at a time, in {folder}")
     done = run(grid, folder, open_imdb(data), jobs, name, storage, quiet, log)
     title = translation(lang).gettext("rnnlab sweep {name}: {n} trainings")
     title = title.format(name=name, n=len(done.result.outcomes))
     arguments = done.folder, title, done.result.outcomes
-    if searching:
+    if isinstance(grid, Search):
         write_search_summary(*arguments, grid, done.baseline, done.data, lang)
     else:
         write_sweep_summary(*arguments, done.baseline, done.data, lang)

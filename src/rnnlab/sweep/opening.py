@@ -46,13 +46,11 @@ def open_sweep(
     grid under the same name.
     """
     folder = Path(folder)
-    if isinstance(grid, Search):
-        name = name or grid.default_name()
-    elif grid is not None:
-        grid = check_grid(grid)
-        name = name or default_name(grid)
-    elif name is None:
+    if grid is None and name is None:
         raise ValueError("joining a sweep needs its name")
+    if grid is not None and not isinstance(grid, Search):
+        grid = check_grid(grid)
+    name = name or sweep_name(grid)
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # no INFO line per trial
     postgres = None
     if storage is not None:  # connect before the folder is marked with this storage
@@ -73,6 +71,11 @@ def open_sweep(
         study.pruner = search.pruner()  # the sampler is set for each sample (Sweep._sample)
         return Sweep(folder, name, None, study, backend, search)
     return Sweep(folder, name, study.user_attrs[GRID], study, backend)
+
+
+def sweep_name(grid: list[dict] | Search) -> str:
+    """A sweep's default name: grid- or search- and a hash of what it trains."""
+    return f"search-{grid.hash()[:12]}" if isinstance(grid, Search) else default_name(grid)
 
 
 def _load_or_create(backend, name: str, grid: list[dict] | Search | None) -> optuna.Study:

@@ -23,13 +23,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 
 from rnnlab.child import start_python
 from rnnlab.errors import RnnlabError
 
 from .opening import open_sweep
-from .study import CONFIG, ERROR, RAN_ON, RESULTS, Outcome, Sweep
+from .study import CONFIG, ERROR, RAN_ON, RESULTS, WITH_RESULTS, Outcome, Sweep
 from .workers import EXIT_STOPPED, WORKER_CODE, split_function_name
 
 STOP_GRACE_SECONDS = 6  # after SIGTERM; then SIGKILL, so that all are gone within 10 s
@@ -180,15 +180,15 @@ class _Watch:
 
 
 def _event(trial: FrozenTrial, progress: Progress) -> TrialFinished:
-    if trial.state in (TrialState.COMPLETE, TrialState.PRUNED):
-        state = "complete" if trial.state == TrialState.COMPLETE else "pruned"
+    if trial.state in WITH_RESULTS:
+        state = WITH_RESULTS[trial.state]
     else:
         state = "failed" if ERROR in trial.user_attrs else "requeued"
     return TrialFinished(
         number=trial.number,
         config=trial.user_attrs[CONFIG],
         state=state,
-        results=trial.user_attrs.get(RESULTS) if state in ("complete", "pruned") else None,
+        results=trial.user_attrs.get(RESULTS) if trial.state in WITH_RESULTS else None,
         error=trial.user_attrs.get(ERROR) if state == "failed" else None,
         ran_on=trial.user_attrs.get(RAN_ON),
         progress=progress,

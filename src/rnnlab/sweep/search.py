@@ -46,6 +46,10 @@ class Search:
     prune: bool = False
     preset: str | None = None
 
+    def __len__(self) -> int:
+        """The trials it trains, as a grid's len() is."""
+        return self.trials
+
     def to_json(self) -> dict:
         return {
             "fixed": self.fixed, "space": self.space, "trials": self.trials,
@@ -58,9 +62,6 @@ class Search:
 
     def hash(self) -> str:
         return hashlib.sha256(canonical_json(self.to_json()).encode()).hexdigest()[:16]
-
-    def default_name(self) -> str:
-        return f"search-{self.hash()[:12]}"
 
     def distributions(self) -> dict:
         found = {}

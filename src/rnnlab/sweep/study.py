@@ -51,6 +51,8 @@ GRID, SEARCH, GRID_HASH = "grid", "search", "grid_hash"
 # Trial user attrs
 CONFIG, CONFIG_KEY, RAN_ON, RESULTS, ERROR = "config", "config_key", "ran_on", "results", "error"
 SEARCH_INDEX = "search_index"  # a search's trials: which sampled configuration
+# The states of a trial that ran to its end and has results, as outcomes name them
+WITH_RESULTS = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned"}
 MAX_REFUSED = 50  # samples in a row whose settings do not go together: the search gives up
 # A FAIL trial without an ERROR attr was not failed by its trial function:
 STOPPED = "its worker stopped (killed, interrupted or lost) before it finished"
@@ -95,7 +97,7 @@ class Sweep:
     @property
     def total(self) -> int:
         """The configurations it trains: the grid's, or as many as the search samples."""
-        return self.search.trials if self.search else len(self.grid)
+        return len(self.grid if self.search is None else self.search)
 
     def __enter__(self) -> "Sweep":
         return self
@@ -128,10 +130,7 @@ class Sweep:
         return len(missing)
 
     def _requeue_failed_samples(self) -> int:
-        by_index: dict[int, list[FrozenTrial]] = {}
-        for trial in self._trials(None):
-            if SEARCH_INDEX in trial.user_attrs:
-                by_index.setdefault(trial.user_attrs[SEARCH_INDEX], []).append(trial)
+        by_index = _by_search_index(self._trials(None))
         failed = [ts[-1] for ts in by_index.values() if all(t.state == TrialState.FAIL for t in ts)]
         for trial in failed:
             again = optuna.trial.create_trial(
@@ -215,7 +214,7 @@ class Sweep:
             self.study.tell(trial, state=TrialState.FAIL)
             return None, str(error)
         self._label_sample(trial, config, index)
-        finished = self._trials((TrialState.COMPLETE, TrialState.PRUNED))
+        finished = self._trials(tuple(WITH_RESULTS))
         earlier = [t for t in finished if t.user_attrs.get(CONFIG_KEY) == config_key(config)]
         if not earlier:
             return config, None
@@ -229,8 +228,7 @@ class Sweep:
 
     def _sampled(self) -> int:
         """How many configurations the search has sampled."""
-        labelled = self._trials(None)
-        return len({t.user_attrs[SEARCH_INDEX] for t in labelled if SEARCH_INDEX in t.user_attrs})
+        return len(_by_search_index(self._trials(None)))
 
     @staticmethod
     def _label_sample(trial: optuna.Trial, config: dict, index: int) -> None:
@@ -271,7 +269,7 @@ class Sweep:
                     )
                 else:
                     finished = self.study.tell(claim.trial, objective, skip_if_finished=True)
-            return finished.state in (TrialState.COMPLETE, TrialState.PRUNED)
+            return finished.state in WITH_RESULTS
         except UpdateFinishedTrialError:
             return False
         finally:
@@ -320,10 +318,7 @@ class Sweep:
         sampled, so far), from any machine (from `trials`, all of the study's, when given)."""
         trials = self.trials() if trials is None else trials
         if self.search is not None:
-            by_index: dict[int, list[FrozenTrial]] = {}
-            for trial in trials:
-                if SEARCH_INDEX in trial.user_attrs and CONFIG in trial.user_attrs:
-                    by_index.setdefault(trial.user_attrs[SEARCH_INDEX], []).append(trial)
+            by_index = _by_search_index(t for t in trials if CONFIG in t.user_attrs)
             return [
                 _outcome(by_index[i][-1].user_attrs[CONFIG], by_index[i]) for i in sorted(by_index)
             ]
@@ -336,24 +331,32 @@ class Sweep:
         return self.study.get_trials(deepcopy=False, states=states)
 
 
+def _by_search_index(trials) -> dict[int, list[FrozenTrial]]:
+    """A search's trials by the sampled configuration they ran (a re-queued copy with its
+    original); samples whose settings were refused have no index and are left out."""
+    found: dict[int, list[FrozenTrial]] = {}
+    for trial in trials:
+        if SEARCH_INDEX in trial.user_attrs:
+            found.setdefault(trial.user_attrs[SEARCH_INDEX], []).append(trial)
+    return found
+
+
 def _outcome(config: dict, trials: list[FrozenTrial]) -> Outcome:
     started = [t for t in trials if t.state != TrialState.WAITING]
     by_state = {t.state: t for t in trials}  # the last trial in each state
     for state, name in [
-        (TrialState.COMPLETE, "complete"),
-        (TrialState.PRUNED, "pruned"),
+        *WITH_RESULTS.items(),
         (TrialState.RUNNING, "running"),
         (TrialState.WAITING, "waiting"),
         (TrialState.FAIL, "failed"),
     ]:
         if state in by_state:
             trial = by_state[state]
-            finished = state in (TrialState.COMPLETE, TrialState.PRUNED)
             return Outcome(
                 config=config,
                 key=config_key(config),
                 state=name,
-                results=trial.user_attrs.get(RESULTS) if finished else None,
+                results=trial.user_attrs.get(RESULTS) if state in WITH_RESULTS else None,
                 error=trial.user_attrs.get(ERROR, STOPPED) if state == TrialState.FAIL else None,
                 attempts=len(started),
                 ran_on=trial.user_attrs.get(RAN_ON),
