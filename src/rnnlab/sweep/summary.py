@@ -274,7 +274,7 @@ def write_search_summary(folder: Path, title: str, outcomes, search, baseline=No
     top = [o for o in ranked if o.results and o.results.get("history")][:5]
     if top:
         histories = {
-            f"{rank}. {group_label(o.config, set(search.space))}": o.results["history"]
+            f"{rank}. {group_label(applied(o.config), set(search.space))}": o.results["history"]
             for rank, o in enumerate(top, 1)
         }
         title = _("val_loss per epoch of the best trials")
