@@ -21,6 +21,7 @@ import importlib
 from dataclasses import dataclass
 
 from ..errors import RnnlabError
+from . import compat
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ def get_engine(name: str) -> Engine:
             f"the {name} engine needs Keras' JAX backend, and KERAS_BACKEND is "
             f"{keras.backend.backend()}: unset it, or pass --engine keras"
         )
+    untested = compat.untested("fused" if name == AUTO else name)  # internals: engine/compat.py
+    if untested:
+        print(f"rnnlab: {untested}; using the keras engine", file=sys.stderr)
+        return ENGINES["keras"]
     if name in ("fused", AUTO):
         from .fused import available
 
