@@ -9,10 +9,8 @@ imported only to load a model, so that `rnnlab compare` starts at once.
 """
 
 import csv
-import fcntl
 import io
 import json
-import os
 import resource
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -24,6 +22,7 @@ from .data.encoder import INDEX_FROM, OOV, START, TextEncoder
 from .data.tokenizer import TOKENIZER_VERSION
 from .errors import RnnlabError
 from .files import write_json, write_text
+from .locks import Lock, try_acquire
 
 CONFIG = "config.json"
 SUMMARY = "summary.txt"
@@ -35,7 +34,7 @@ METRICS = "metrics.json"
 PREPROCESSING = "preprocessing.json"
 FINISHED = "finished"  # written last: the run completed
 RUN_FILES = (CONFIG, SUMMARY, HISTORY, BEST_MODEL, CURVES, METRICS, PREPROCESSING, FINISHED)
-LOCK = ".rnnlab.lock"  # held (flock) by the process writing the run
+LOCK = ".rnnlab.lock"  # held (locks.Lock) by the process writing the run
 STATE = ".resume.npz"  # what --resume needs (checkpoints.py); removed when the run finishes
 PAGE = "page.html"  # what `rnnlab page` writes by default
 WRITTEN = (*RUN_FILES, BASELINE_MODEL, PAGE, STATE)  # all --overwrite removes
@@ -59,7 +58,7 @@ class Run:
 def claim(out: Path, overwrite=False, resume=False):
     """Hold the run folder `out` for this process, for the life of the block.
 
-    An OS lock (flock) on a file in the folder: a second writer gets a one-line
+    An OS lock (locks.py) on a file in the folder: a second writer gets a one-line
     error instead of mixing its files with the first's, and the kernel
     releases the lock when the process ends, however it ends, so a run killed
     with -9 never blocks `--resume`.  The folder is then empty (a used one is
@@ -73,15 +72,13 @@ def claim(out: Path, overwrite=False, resume=False):
         if is_finished(out):
             raise RnnlabError(f"{out} is a finished run; there is nothing to resume")
     out.mkdir(parents=True, exist_ok=True)
-    lock = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = Lock(out / LOCK)
+    if not try_acquire(lock):
+        raise RnnlabError(
+            f"run folder {out} is in use by another rnnlab process; wait for it to finish, "
+            "or choose another --out"
+        )
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RnnlabError(
-                f"run folder {out} is in use by another rnnlab process; wait for it to finish, "
-                "or choose another --out"
-            ) from None
         used = [p for p in out.iterdir() if p.name != LOCK]
         if used and not resume:
             if not overwrite:
@@ -92,7 +89,7 @@ def claim(out: Path, overwrite=False, resume=False):
                 (out / name).unlink(missing_ok=True)
         yield out
     finally:
-        os.close(lock)  # closing releases the lock
+        lock.release()
 
 
 def is_finished(run_dir) -> bool:

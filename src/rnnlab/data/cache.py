@@ -6,17 +6,16 @@ folder).  A tokenized source is one `.npz` of plain integer arrays (loaded with
 version, so editing the tokenizer or the data never reuses a stale entry.
 """
 
-import fcntl
 import os
 import sys
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import RnnlabError
 from ..files import atomic_write
+from ..locks import Lock
 from .raw import Ragged, RawImdb
 from .tokenizer import TOKENIZER_VERSION
 
@@ -45,18 +44,12 @@ def entry_path(kind: str, content_hash: str) -> Path:
     return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}.npz"
 
 
-@contextmanager
-def building(path: Path):
-    """Hold an OS lock while one process builds the entry `path`: processes that start
+def building(path: Path) -> Lock:
+    """An OS lock to hold while one process builds the entry `path`: processes that start
     at the same moment (sweep workers, several commands) tokenize the data once; the
     others wait, then read the cache."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(lock)
+    return Lock(path.with_suffix(".lock"))
 
 
 def save(raw: RawImdb, path: Path) -> None:

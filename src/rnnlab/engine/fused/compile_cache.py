@@ -22,6 +22,8 @@ import os
 import shutil
 from pathlib import Path
 
+from ...locks import Lock
+
 LOCK_FILE = ".compile.lock"
 
 
@@ -50,21 +52,10 @@ def kernels_cache_dir() -> Path:
     return configure_numba_cache() / f"rnnlab-fused-{digest.hexdigest()[:16]}"
 
 
-@contextlib.contextmanager
-def compile_lock(folder: Path):
-    """Exclusive across processes while held (no-op where fcntl is missing)."""
+def compile_lock(folder: Path) -> Lock:
+    """Exclusive across processes while held."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: numba's atomic writes are all there is
-        yield
-        return
-    with open(folder / LOCK_FILE, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return Lock(folder / LOCK_FILE)
 
 
 @contextlib.contextmanager
