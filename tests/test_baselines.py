@@ -38,13 +38,11 @@ def test_tfidf_features_equal_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     ids, labels = sequences()
-    ours = NgramLogReg("t", ngrams=2, tfidf=True, min_df=2).fit(ids, labels)
+    ours = NgramLogReg("t", ngram_range=(1, 2), tfidf=True, min_df=2).fit(ids, labels)
     oracle = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, min_df=2)
     expected = oracle.fit_transform(sklearn_tokens(ids)).toarray()
-    # map our n-gram codes to scikit-learn's columns
-    names = [
-        (int(c),) if c < 2**31 else (int(c // 2**31), int(c % 2**31)) for c in ours.codes
-    ]  # fmt: skip
+    # map our n-grams ("a b") to scikit-learn's columns
+    names = [tuple(int(i) for i in term.split()) for term in ours.vocabulary]
     order = [oracle.vocabulary_[name] for name in names]
     assert sorted(order) == list(range(len(oracle.vocabulary_)))  # the same n-grams, min_df too
     np.testing.assert_allclose(ours.features(ids).toarray(), expected[:, order], atol=1e-12)
@@ -72,7 +70,35 @@ def test_a_saved_baseline_predicts_the_same(tmp_path):
     loaded = NgramLogReg.load(tmp_path / "model.npz", TFIDF_LOGREG)
     np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
     with np.load(tmp_path / "model.npz", allow_pickle=False) as f:  # plain arrays, no pickle
-        assert set(f.files) == {"codes", "idf", "weights", "settings", "bias"}
+        assert set(f.files) == {"vocabulary", "idf", "weights", "settings", "bias"}
+
+
+def test_a_baseline_saved_by_rnnlab_0_1_loads_and_predicts_the_same(tmp_path):
+    """rnnlab 0.1 saved each n-gram as an integer code (a pair (a, b) as a * 2**31 + b)."""
+    ids, labels = sequences(seed=4)
+    model = new(TFIDF_LOGREG).fit(ids, labels)
+    pairs = [[int(i) for i in term.split()] for term in model.vocabulary]
+    codes = np.array([p[0] * 2**31 + p[1] if len(p) == 2 else p[0] for p in pairs], np.int64)
+    np.savez(
+        tmp_path / "old.npz",
+        codes=codes,
+        idf=model.idf,
+        weights=model.weights,
+        settings=np.array([2, 1, 2]),
+        bias=np.array(model.bias),
+    )
+    loaded = NgramLogReg.load(tmp_path / "old.npz", TFIDF_LOGREG)
+    assert loaded.ngram_range == (1, 2) and loaded.tfidf and loaded.min_df == 2
+    np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
+
+
+def test_longer_ngram_ranges_count_runs_of_ids():
+    """ngram_range as scikit-learn's: (2, 3) counts the pairs and triples of neighbours."""
+    ids = np.array([[0, 1, 5, 6, 7], [0, 0, 1, 5, 6]])
+    model = NgramLogReg("t", ngram_range=(2, 3)).fit(ids, np.array([1, 0]))
+    assert sorted(model.vocabulary) == ["5 6", "5 6 7", "6 7"]
+    assert model.features(ids).toarray().tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert "presence of 2- to 3-grams" in model.summary()
 
 
 @pytest.fixture(scope="module")
