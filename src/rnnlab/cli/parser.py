@@ -114,7 +114,7 @@ def build_parser() -> Parser:
         "--label-field",
         default="label",
         metavar="NAME",
-        help="column or field holding the label (default: label)",
+        help="column or field holding the label",
     )
     evaluate.add_argument("--positives", metavar="PATH", help="positive reviews, one a line")
     evaluate.add_argument("--negatives", metavar="PATH", help="negative reviews, one a line")
@@ -122,7 +122,7 @@ def build_parser() -> Parser:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="output format (default: table)",
+        help="output format",
     )
     add_allow_unfinished(evaluate)
     add_device_option(evaluate)
@@ -137,25 +137,22 @@ def build_parser() -> Parser:
         "self-contained report.html with every table and picture. The models train as a "
         "sweep (see rnnlab sweep): running the command again continues where it stopped.",
     )
-    reproduce.add_argument(
-        "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
-    )
+    reproduce.add_argument("--chapter", choices=("9-2", "9-3", "all"), default="9-2")
     add_config_options(reproduce, ("data", "epochs", "engine"))
     reproduce.add_argument(
         "--seeds",
         type=_seeds,
-        default=[42],
+        default="1",  # parsed as if given: [42]
         metavar="N|LIST",
         help="train each model with N seeds (42, 43, ...) or these (42,7,9: 42 included), and "
-        "add the statistics over seeds to the report; seed 42 stays the one shown in detail "
-        "(default: 1)",
+        "add the statistics over seeds to the report; seed 42 stays the one shown in detail",
     )
     add_jobs_option(reproduce)
     reproduce.add_argument(
         "--out",
         metavar="DIR",
         default="runs/reproduce",
-        help="output folder (default: %(default)s)",
+        help="output folder",
     )
     reproduce.add_argument(
         "--overwrite", action="store_true", help="start again in a folder of an earlier run"
@@ -182,9 +179,9 @@ def build_parser() -> Parser:
     sweep.add_argument(
         "--seeds",
         type=_seeds,
-        default=[42],
+        default="1",  # parsed as if given: [42]
         metavar="N|LIST",
-        help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9) (default: 1, seed 42)",
+        help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9)",
     )
     sweep.add_argument(
         "--preset",
@@ -259,9 +256,7 @@ def build_parser() -> Parser:
         "or maxlen are flagged.",
     )
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders")
-    compare.add_argument(
-        "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
-    )
+    compare.add_argument("--out", metavar="DIR", default="runs/compare", help="output folder")
     add_allow_unfinished(compare)
     _add_lang_option(compare)
     compare.set_defaults(run=commands.run_compare)
@@ -286,13 +281,13 @@ def build_parser() -> Parser:
         type=probability,
         default=0.5,
         metavar="P",
-        help="label positive when P(positive) >= P (default: 0.5)",
+        help="label positive when P(positive) >= P",
     )
     predict.add_argument(
         "--format",
         choices=("table", "csv", "jsonl"),
         default="table",
-        help="output format (default: table)",
+        help="output format",
     )
     predict.add_argument(
         "--output", metavar="PATH", help="write there (atomically) instead of standard output"
