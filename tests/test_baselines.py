@@ -38,7 +38,7 @@ def test_tfidf_features_equal_scikit_learn():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     ids, labels = sequences()
-    ours = NgramLogReg("t", ngram_range=(1, 2), tfidf=True, min_df=2).fit(ids, labels)
+    ours = NgramLogReg("t", ngrams=2, tfidf=True, min_df=2).fit(ids, labels)
     oracle = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, min_df=2)
     expected = oracle.fit_transform(sklearn_tokens(ids)).toarray()
     # map our n-grams ("a b") to scikit-learn's columns
@@ -88,17 +88,16 @@ def test_a_baseline_saved_by_rnnlab_0_1_loads_and_predicts_the_same(tmp_path):
         bias=np.array(model.bias),
     )
     loaded = NgramLogReg.load(tmp_path / "old.npz", TFIDF_LOGREG)
-    assert loaded.ngram_range == (1, 2) and loaded.tfidf and loaded.min_df == 2
+    assert loaded.ngrams == 2 and loaded.tfidf and loaded.min_df == 2
     np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
 
 
-def test_longer_ngram_ranges_count_runs_of_ids():
-    """ngram_range as scikit-learn's: (2, 3) counts the pairs and triples of neighbours."""
+def test_three_grams_count_words_pairs_and_triples_of_neighbours():
     ids = np.array([[0, 1, 5, 6, 7], [0, 0, 1, 5, 6]])
-    model = NgramLogReg("t", ngram_range=(2, 3)).fit(ids, np.array([1, 0]))
-    assert sorted(model.vocabulary) == ["5 6", "5 6 7", "6 7"]
-    assert model.features(ids).toarray().tolist() == [[1, 1, 1], [1, 0, 0]]
-    assert "presence of 2- to 3-grams" in model.summary()
+    model = NgramLogReg("t", ngrams=3).fit(ids, np.array([1, 0]))
+    assert list(model.vocabulary) == ["5", "5 6", "5 6 7", "6", "6 7", "7"]
+    assert model.features(ids).toarray().tolist() == [[1] * 6, [1, 1, 0, 1, 0, 0]]
+    assert "presence of token 1-3-grams" in model.summary()
 
 
 @pytest.fixture(scope="module")

@@ -33,14 +33,14 @@ class BaselineResult:
 class NgramLogReg:
     """Logistic regression on the n-grams of padded id sequences.
 
-    `ngram_range` (lo, hi): runs of lo to hi neighbouring ids, as scikit-learn's;
-    `tfidf`: sublinear TF x smoothed IDF, rows scaled to length 1 (as
+    `ngrams` n: runs of 1 to n neighbouring ids (1: words, 2: and word pairs; scikit-learn's
+    ngram_range (1, n)); `tfidf`: sublinear TF x smoothed IDF, rows scaled to length 1 (as
     TfidfVectorizer(sublinear_tf=True)); else 0/1 presence.  N-grams seen in
     fewer than `min_df` training reviews are left out.
     """
 
-    def __init__(self, name: str, ngram_range=(1, 1), tfidf=False, min_df=1, regularization=1.0):
-        self.name, self.ngram_range, self.tfidf = name, tuple(ngram_range), tfidf
+    def __init__(self, name: str, ngrams=1, tfidf=False, min_df=1, regularization=1.0):
+        self.name, self.ngrams, self.tfidf = name, ngrams, tfidf
         self.min_df, self.regularization = min_df, regularization
         self.vocabulary = self.idf = self.weights = None  # n-grams as "id id ..." strings
         self.bias = 0.0
@@ -54,7 +54,7 @@ class NgramLogReg:
         return CountVectorizer(
             token_pattern=r"\S+",
             lowercase=False,
-            ngram_range=self.ngram_range,
+            ngram_range=(1, self.ngrams),
             min_df=self.min_df,
             vocabulary=vocabulary,
             binary=not self.tfidf,
@@ -101,21 +101,19 @@ class NgramLogReg:
         from .files import atomic_write
 
         arrays = {"vocabulary": self.vocabulary, "idf": self.idf, "weights": self.weights}
-        arrays["settings"] = np.array([*self.ngram_range, int(self.tfidf), self.min_df])
+        arrays["settings"] = np.array([self.ngrams, int(self.tfidf), self.min_df])
         arrays["bias"] = np.array(self.bias)
         atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path: Path, name: str) -> "NgramLogReg":
         with np.load(path, allow_pickle=False) as f:
-            settings = [int(v) for v in f["settings"]]
+            ngrams, tfidf, min_df = (int(v) for v in f["settings"])
             if "codes" in f.files:  # rnnlab 0.1: n-gram codes, a pair (a, b) as a * 2**31 + b
-                settings[:1] = [1, settings[0]]
                 vocabulary = np.array([_code_as_text(c) for c in f["codes"].tolist()])
             else:
                 vocabulary = f["vocabulary"]
-            low, high, tfidf, min_df = settings
-            model = cls(name, (low, high), bool(tfidf), min_df)
+            model = cls(name, ngrams, bool(tfidf), min_df)
             model.vocabulary, model.idf, model.weights = vocabulary, f["idf"], f["weights"]
             model.bias = float(f["bias"])
         if not (len(model.vocabulary) == len(model.idf) == len(model.weights)):
@@ -123,10 +121,9 @@ class NgramLogReg:
         return model
 
     def summary(self) -> str:
-        kinds = {(1, 1): "which words occur", (1, 2): "TF-IDF of words and word pairs"}
-        low, high = self.ngram_range
-        other = f"{'TF-IDF' if self.tfidf else 'presence'} of {low}- to {high}-grams"
-        kind = kinds.get(self.ngram_range, other)
+        kinds = {1: "which words occur", 2: "TF-IDF of words and word pairs"}
+        other = f"{'TF-IDF' if self.tfidf else 'presence'} of token 1-{self.ngrams}-grams"
+        kind = kinds.get(self.ngrams, other)
         return (
             f"{self.name}: logistic regression on {kind}\n"
             f"  features (n-grams): {len(self.vocabulary):,}\n"
@@ -138,7 +135,7 @@ def new(name: str) -> NgramLogReg:
     """A baseline by its registry name, with its settings."""
     if name == BOW_LOGREG:
         return NgramLogReg(name)
-    return NgramLogReg(name, ngram_range=(1, 2), tfidf=True, min_df=2, regularization=4.0)
+    return NgramLogReg(name, ngrams=2, tfidf=True, min_df=2, regularization=4.0)
 
 
 def bow_logreg(split) -> BaselineResult:
