@@ -38,6 +38,8 @@ from optuna.trial import TrialState
 
 from rnnlab.errors import RnnlabError
 
+from .journal import JournalFile
+
 JOURNAL = "journal"  # how sweep.json names the embedded storage
 
 
@@ -97,9 +99,7 @@ class JournalBackend:
         self.description = JOURNAL
         self._locks = folder / "locks"
         self._locks.mkdir(exist_ok=True)
-        journal = optuna.storages.journal.JournalFileBackend(
-            str(folder / "journal.log"), lock_obj=FileLock(self._locks / "journal.lock")
-        )
+        journal = JournalFile(folder / "journal.log", FileLock(self._locks / "journal.lock"))
         self.optuna_storage = optuna.storages.journal.JournalStorage(journal)
 
     @contextmanager
