@@ -121,6 +121,30 @@ except KeyboardInterrupt:
     assert "Exception ignored" not in done.stderr, done.stderr
 
 
+def test_a_signal_inside_a_destructor_is_raised_after_it():
+    """Anywhere else Python swallows it (a `__del__`, a weakref callback), the same:
+    the swallowed KeyboardInterrupt is delivered again, and nothing is printed."""
+    code = """
+import os, signal, time
+from rnnlab.cli import stopping
+stopping.raise_pending()
+stopping.install()
+class Resource:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        sum(range(1000))  # the handler runs here: its exception is swallowed
+try:
+    Resource()  # dropped at once, so __del__ runs here
+    time.sleep(5)
+    print("went on")
+except KeyboardInterrupt:
+    print("stopped")
+"""
+    done = child_python(code)
+    assert done.stdout.strip() == "stopped", (done.stdout, done.stderr)
+    assert done.stderr == "", done.stderr
+
+
 def test_a_signal_while_importing_is_raised_when_the_import_ends():
     """Inside `deferred()` (Keras and JAX importing) a signal waits for the block's end."""
     code = """
