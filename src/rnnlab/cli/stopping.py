@@ -43,7 +43,8 @@ def install(defer: bool = False) -> None:
     if defer:
         _deferring += 1
     for signum in STOP_SIGNALS:
-        if signal.getsignal(signum) is not signal.SIG_IGN or signum != signal.SIGINT:
+        ignored = signum == signal.SIGINT and signal.getsignal(signum) is signal.SIG_IGN
+        if not ignored:
             signal.signal(signum, _on_signal)
     if sys.unraisablehook is not _on_unraisable:
         _previous_unraisable_hook = sys.unraisablehook
