@@ -177,12 +177,20 @@ def read_state(run_dir: Path) -> dict | None:
 def restore(state: dict, model, early_stopping, checkpoint) -> None:
     arrays = state["arrays"]
     model.optimizer.build(model.trainable_variables)
-    for prefix, variables in (
-        ("model", model.variables),
-        ("optimizer", model.optimizer.variables),
-    ):
-        for i, variable in enumerate(variables):
-            variable.assign(arrays[f"{prefix}_{i}"])
+    groups = (("model", model.variables), ("optimizer", model.optimizer.variables))
+    for prefix, variables in groups:
+        saved = [arrays.get(f"{prefix}_{i}") for i in range(len(variables))]
+        extra = f"{prefix}_{len(variables)}" in arrays
+        if extra or any(
+            a is None or a.shape != tuple(v.shape) for a, v in zip(saved, variables, strict=True)
+        ):
+            raise RnnlabError(
+                f"the resume state {runs.STATE} does not fit the model config.json builds (its "
+                f"{prefix} weights differ: mixed up with another run's?): train it again with "
+                "--overwrite"
+            )
+        for variable, array in zip(variables, saved, strict=True):
+            variable.assign(array)
     stopped = state["early_stopping"]
     early_stopping.wait, early_stopping.best = stopped["wait"], stopped["best"]
     early_stopping.best_epoch = stopped["best_epoch"]

@@ -113,7 +113,7 @@ def compare(run_dirs, out, allow_unfinished=False, lang="en") -> Comparison:
     names = [run.path.name for run in read]
     unique = len(set(names)) == len(names)  # same folder names from different parents?
     compared = [ComparedRun(run.path.name if unique else str(run.path), run) for run in read]
-    warnings = mark_incomparable(compared)
+    warnings = [note for run in read for note in run.notes] + mark_incomparable(compared)
     headers = [name for name, _get in COLUMNS]
     rows = [[get(entry) for _name, get in COLUMNS] for entry in compared]
 

@@ -151,13 +151,15 @@ class TrainConfig:
     def memory_needed(self, reviews=50_000) -> dict[str, int]:
         """Bytes a training with these settings needs, part by part: an estimate from
         above (4 gates, 2 recurrent layers, weights kept 5 times over by the optimizer
-        and the checkpoints, a batch's activations 3 times for the backward pass)."""
+        and the checkpoints, a batch's activations 3 times for the backward pass: the
+        embedding's output, batch x maxlen x its width, and the gates' states)."""
         width = max(self.units, self.embedding_dim)
         recurrent = 2 * 4 * self.units * (width + self.units + 2)
+        per_step = width + self.units * 8  # the embedding's output, then the gates' states
         return {
             "the padded reviews": reviews * self.maxlen * 4,
             "the model and its optimizer": (self.num_words * width + recurrent) * 4 * 5,
-            "a batch's activations": self.batch_size * self.maxlen * self.units * 8 * 4 * 3,
+            "a batch's activations": self.batch_size * self.maxlen * per_step * 4 * 3,
         }
 
     def check_memory(self) -> None:
@@ -169,8 +171,8 @@ class TrainConfig:
             raise RnnlabError(
                 f"these settings need about {sum(parts.values()) / 1e9:,.1f} GB ({largest}: "
                 f"{parts[largest] / 1e9:,.1f} GB), more than the {available / 1e9:,.1f} GB this "
-                "machine has free: choose a smaller --maxlen, --units, --num-words or "
-                "--batch-size"
+                "machine has free: choose a smaller --maxlen, --units, --embedding-dim, "
+                "--num-words or --batch-size"
             )
 
     @property

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import runs
+from . import runcheck, runs
 from .baselines import NgramLogReg
 from .data.encoder import Encoded, TextEncoder
 from .errors import RnnlabError
@@ -102,24 +102,9 @@ def load(run_dir, allow_unfinished=False) -> Predictor:
     """The trained model of `run_dir` (a folder written by `rnnlab train`), for raw text."""
     runs.check(run_dir, (runs.CONFIG,), allow_unfinished)
     encoder = runs.read_encoder(run_dir)
-    model = runs.load_model(run_dir, allow_unfinished)
-    if not isinstance(model, NgramLogReg):
-        check_fits(encoder, model, run_dir)
+    model = runs.load_model(run_dir, allow_unfinished)  # checked against config.json
+    runcheck.check_encoder(encoder, runs.read_config(run_dir)[0], run_dir)
     return Predictor(model, encoder)
-
-
-def check_fits(encoder: TextEncoder, model, run_dir) -> None:
-    """The preprocessing must give ids the model can read: the same maxlen, and ids
-    below the size of its first layer's vocabulary."""
-    maxlen = model.inputs[0].shape[1]
-    first = model.layers[0]
-    vocabulary = getattr(first, "input_dim", None) or getattr(first, "num_words", None)
-    if maxlen != encoder.maxlen or (vocabulary and encoder.num_words > vocabulary):
-        raise RnnlabError(
-            f"{run_dir}/{runs.PREPROCESSING} (num_words {encoder.num_words}, maxlen "
-            f"{encoder.maxlen}) does not fit its model (vocabulary {vocabulary}, maxlen "
-            f"{maxlen}): the folder was edited or mixed up; train it again"
-        )
 
 
 def format_explanation(text: str, explanation: Explanation, threshold=0.5) -> str:

@@ -13,10 +13,11 @@ import io
 import json
 import resource
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from . import runcheck
 from .config import TrainConfig
 from .data.encoder import INDEX_FROM, OOV, START, TextEncoder
 from .data.tokenizer import TOKENIZER_VERSION
@@ -52,6 +53,9 @@ class Run:
     history: dict[str, list[float]]
     summary: str
     model: object = None  # the keras.Model with the best weights, when trained in this process
+    notes: list[str] = field(
+        default_factory=list
+    )  # what the reader should know (a NaN shown as missing)
 
 
 @contextmanager
@@ -201,8 +205,9 @@ def read(run_dir, allow_unfinished=False) -> Run:
             )
     else:
         metrics = {"model": config.model, **history_metrics(history, config.epochs)}
+    metrics, notes = runcheck.finite_metrics(metrics, NUMBERS, run_dir / METRICS)
     summary = (run_dir / SUMMARY).read_text(encoding="utf-8").rstrip("\n")
-    return Run(run_dir, config, data, metrics, history, summary)
+    return Run(run_dir, config, data, metrics, history, summary, notes=notes)
 
 
 NUMBERS = ("parameters", "best_val_loss", "best_val_accuracy", "test_loss", "test_accuracy",
@@ -292,6 +297,7 @@ def read_encoder(run_dir) -> TextEncoder:
                 f"{path} was made with tokenizer v{spec['tokenizer_version']}, this rnnlab has "
                 f"v{TOKENIZER_VERSION}: use the rnnlab version that trained it, or retrain"
             )
+        runcheck.check_preprocessing(spec, path)
         keras_defaults = (spec["index_from"], spec["start_char"], spec["oov_char"])
         if keras_defaults != (INDEX_FROM, START, OOV):
             raise RnnlabError(f"{path}: unsupported index_from/start/oov ids {keras_defaults}")
@@ -321,13 +327,16 @@ def load_model(run_dir, allow_unfinished=False):
     # Run folders from before the engines saved model B's SimpleRNN as rnnlab's own class, with
     # Keras' weights and config: read it back as Keras' layer.
     earlier = {"rnnlab>SimpleRNN": keras.layers.SimpleRNN}
+    runcheck.check_keras_archive(run_dir / BEST_MODEL)
     try:
-        return keras.saving.load_model(run_dir / BEST_MODEL, custom_objects=earlier)
+        model = keras.saving.load_model(run_dir / BEST_MODEL, custom_objects=earlier)
     except Exception as error:  # Keras raises many kinds for a damaged file
         raise RnnlabError(
             f"{run_dir}/{BEST_MODEL} is damaged or not a Keras model ({type(error).__name__}); "
             "train again"
         ) from None
+    runcheck.check_model(model, read_config(run_dir)[0], run_dir)
+    return model
 
 
 def _load_baseline(run_dir: Path):

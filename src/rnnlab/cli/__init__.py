@@ -6,14 +6,17 @@ one line on stderr and exit code 2, never a traceback.
 
 import errno
 import os
-import signal
 import sys
 import traceback
 
-from ..engine.startup import choose_device, import_keras
-from ..errors import RnnlabError
-from .options import EXIT_BROKEN_PIPE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE
-from .parser import build_parser
+from . import stopping
+
+stopping.install(defer=True)  # a stop signal while the command line imports: main() ends it
+
+from ..engine.startup import check_backend, choose_device, device_in_use, import_keras  # noqa: E402
+from ..errors import RnnlabError  # noqa: E402
+from .options import EXIT_BROKEN_PIPE, EXIT_BUG, EXIT_INTERRUPTED, EXIT_USAGE  # noqa: E402
+from .parser import build_parser  # noqa: E402
 
 __all__ = ["build_parser", "main"]
 KERAS_COMMANDS = {"train", "evaluate", "predict", "page"}
@@ -26,41 +29,52 @@ def main(argv=None) -> int:
     how to fix it); 130 Ctrl-C; 141 the reader of our output went away (`| head`);
     1 a bug: one line, and the traceback with RNNLAB_DEBUG=1.
     """
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    # argparse stops filling `predict`'s TEXT list at the first option, so that
-    # `rnnlab predict RUN --explain "text"` leaves "text" over: it is a review too.
-    if extra and args.command == "predict" and not any(e.startswith("-") for e in extra):
-        args.texts += extra
-    elif extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` ends a command as Ctrl-C does
+    words = sys.argv[1:] if argv is None else argv
+    command = next((word for word in words if not word.startswith("-")), "")
+    stopping.install()  # Ctrl-C and `kill` end a command the same way (stopping.py)
+    _never_fail_on_encoding()
     try:
+        stopping.raise_pending()  # a signal while the command line imported
+        check_backend()
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        command = args.command
+        # argparse stops filling `predict`'s TEXT list at the first option, so that
+        # `rnnlab predict RUN --explain "text"` leaves "text" over: it is a review too.
+        if extra and args.command == "predict" and not any(e.startswith("-") for e in extra):
+            args.texts += extra
+        elif extra:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if hasattr(args, "device"):
             check_device(args)
             choose_device(args.device)  # before JAX starts, here and in child processes
         if args.command in KERAS_COMMANDS:
-            import_keras()  # the start-up saving; the others need no Keras in this process
+            with stopping.deferred():  # never half an import of JAX
+                import_keras()  # the start-up saving; the others need no Keras in this process
+        if getattr(args, "device", "cpu") != "cpu":
+            device_in_use()  # a missing GPU is said here, not blamed on what first needs it
         args.run(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit
+        if stopping.received:  # a KeyboardInterrupt that something swallowed on the way
+            raise KeyboardInterrupt
     except RnnlabError as error:
-        return _fail(args.command, str(error), EXIT_USAGE)
+        return _fail(command, str(error), EXIT_USAGE)
     except KeyboardInterrupt:
-        return _fail(args.command, "interrupted; what finished is kept", EXIT_INTERRUPTED)
+        return _fail(command, "interrupted; what finished is kept", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # Whoever read our output stopped (`| head`): end quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except OSError as error:
-        return _fail(args.command, describe(error), EXIT_USAGE)
+        return _fail(command, describe(error), EXIT_USAGE)
     except MemoryError:
-        return _fail(args.command, "out of memory: choose smaller settings", EXIT_USAGE)
+        return _fail(command, "out of memory: choose smaller settings", EXIT_USAGE)
     except Exception as error:
         if os.environ.get("RNNLAB_DEBUG") == "1":
             traceback.print_exc()
         message = f"internal error ({type(error).__name__}: {error}): a bug in rnnlab; "
         message += "rerun with RNNLAB_DEBUG=1 for the traceback, and report it"
-        return _fail(args.command, message, EXIT_BUG)
+        return _fail(command, message, EXIT_BUG)
     return 0
 
 
@@ -73,8 +87,12 @@ def check_device(args) -> None:
                           "--engine keras")  # fmt: skip
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+def _never_fail_on_encoding() -> None:
+    """Output in the terminal's encoding (PYTHONIOENCODING=ascii, a C locale), with what
+    it cannot show escaped (\\uc88b) instead of a UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def _fail(command: str, message: str, code: int) -> int:

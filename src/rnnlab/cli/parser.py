@@ -29,6 +29,12 @@ def _seeds(text: str) -> list[int]:
     return parsed_by(seeds, text)
 
 
+def _sweep_name(text: str) -> str:
+    from ..sweep.identity import check_name
+
+    return parsed_by(check_name, text)
+
+
 def _explicit_grid(text: str) -> list[dict]:
     from ..sweep.grid import explicit
 
@@ -216,6 +222,7 @@ def build_parser() -> Parser:
     )
     sweep.add_argument(
         "--name",
+        type=_sweep_name,
         help="the sweep's name in its storage (default: grid- or search-<hash of its options>)",
     )
     sweep.add_argument(

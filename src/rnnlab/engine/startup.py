@@ -34,6 +34,20 @@ def choose_device(device: str) -> None:
         os.environ["JAX_PLATFORMS"] = platforms
 
 
+def check_backend() -> None:
+    """rnnlab's commands run Keras on JAX (its engines, its choice of device and its
+    compilation cache are JAX's): another KERAS_BACKEND is a one-line error, before
+    Keras imports it."""
+    from ..errors import RnnlabError
+
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    if backend.strip().lower() != "jax":
+        raise RnnlabError(
+            f"KERAS_BACKEND is {backend!r}, but rnnlab runs Keras on JAX: unset KERAS_BACKEND "
+            "or set it to jax"
+        )
+
+
 def device_in_use() -> str:
     """The device JAX runs on, or a one-line error when the one asked for is missing."""
     from ..errors import RnnlabError
@@ -42,10 +56,14 @@ def device_in_use() -> str:
         import jax
 
         return jax.default_backend()
-    except RuntimeError as error:  # JAX_PLATFORMS names a platform this JAX does not have
+    except (RuntimeError, AssertionError) as error:
+        # RuntimeError: JAX_PLATFORMS names a platform this JAX does not have; an
+        # AssertionError: JAX skipped CUDA for want of a visible GPU and had nothing left.
+        reason = str(error).splitlines()[0] if str(error).strip() else "no GPU is visible"
         raise RnnlabError(
-            f"JAX cannot start on {os.environ.get('JAX_PLATFORMS')} ({str(error).splitlines()[0]}):"
-            " install jax with GPU support (pip install 'jax[cuda12]'), or use --device cpu"
+            f"JAX cannot start on {os.environ.get('JAX_PLATFORMS')} ({reason}): use --device "
+            "cpu, or run on a machine with a GPU and jax with GPU support (pip install "
+            "'jax[cuda12]')"
         ) from None
 
 

@@ -40,6 +40,7 @@ def run(grid: list[dict] | Search, folder, raw, jobs=1, name=None, storage=None,
         result = run_sweep(
             folder, grid, TRIAL_FUNCTION, jobs=jobs, name=name, storage=storage,
             on_event=printer.trial_finished, worker_environment={"RNNLAB_DATA": raw.path},
+            data_hash=raw.content_hash,
         )  # fmt: skip
     for problem in result.worker_problems:
         log(f"warning: {problem}")

@@ -12,10 +12,10 @@ training has the same identity however it was asked for.
 import itertools
 import json
 from dataclasses import dataclass, fields
-from pathlib import Path
 
 from ..config import TrainConfig
 from ..errors import RnnlabError
+from ..files import read_small_text
 from ..models import BASELINE_SETTINGS, MODELS
 
 FIRST_SEED = 42  # --seeds N means 42, 43, ..., 42 + N - 1
@@ -51,18 +51,21 @@ def seeds(text: str) -> list[int]:
     return values
 
 
+MAX_GRID_FILE = 1 << 20  # a grid of thousands of configurations fits in far less
+
+
 def explicit(text: str) -> list[dict]:
-    """`--grid`: a JSON list of objects of settings, inline or in a file (@FILE)."""
+    """`--grid`: a JSON list of objects of settings, inline or in a file (@FILE: a regular
+    file of at most MAX_GRID_FILE bytes, so that a FIFO or /dev/zero is refused at once)."""
     source = text
     if text.startswith("@"):
-        try:
-            source = Path(text[1:]).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise ValueError(f"cannot read {text[1:]}: {error}") from None
+        source = read_small_text(text[1:], MAX_GRID_FILE, "the --grid file")
     try:
         entries = json.loads(source)
     except ValueError as error:
         raise ValueError(f"not JSON ({error}); give a list of objects of settings") from None
+    except RecursionError:
+        raise ValueError("JSON nested too deeply; give a list of objects of settings") from None
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ValueError('give a JSON list of objects, e.g. [{"units": 16}, {"maxlen": 200}]')
     return entries
@@ -75,11 +78,11 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
           preset: str | None = None) -> list[dict]:  # fmt: skip
     """Every configuration: each explicit entry (or one empty one) x the axes x the seeds,
     over the preset's settings if one is named, each checked as a TrainConfig (a one-line
-    error names the first bad one)."""
+    error names the first bad one).  An entry's setting (its seed too) replaces an
+    axis of one value, and is refused against an axis of several."""
     if entries == []:
         raise RnnlabError("the grid is empty: --grid lists no configuration")
     entries = entries or [{}]
-    names = list(axes)
     for name, values in axes.items():
         ranges = [value for value in values if isinstance(value, Range)]
         if ranges:
@@ -88,22 +91,33 @@ def build(axes: dict[str, list], entries: list[dict] | None, seed_list: list[int
                 f"{option} {ranges[0]} is a range, which only a search samples from: "
                 f"add --search N, or give {option} a comma list"
             )
+    axes = {**axes, "seed": seed_list}  # the seeds are an axis too
+    names = list(axes)
     grid, seen = [], set()
     for entry in entries:
         if set(entry) & set(NOT_IN_GRID):
             raise RnnlabError("the data is not a setting of the grid: give it with --data")
+        # An entry's setting replaces an option's single value (the base of an ablation)
+        # but cannot pick one value out of a list.
         clash = (set(entry) & set(names)) - {n for n in names if len(axes[n]) == 1}
         if clash:
-            raise RnnlabError(f"--grid sets {', '.join(sorted(clash))}, also given as an axis")
+            options = ", ".join(_option(name) for name in sorted(clash))
+            raise RnnlabError(
+                f"--grid sets {', '.join(sorted(clash))}, also given as a list of values by "
+                f"{options}: give it in one place"
+            )
         for values in itertools.product(*(axes[name] for name in names)):
-            for seed in seed_list:
-                settings = {**dict(zip(names, values, strict=True)), **entry, "seed": seed}
-                config = configuration(settings, preset)
-                key = json.dumps(config, sort_keys=True)
-                if key not in seen:
-                    seen.add(key)
-                    grid.append(config)
+            settings = {**dict(zip(names, values, strict=True)), **entry}
+            config = configuration(settings, preset)
+            key = json.dumps(config, sort_keys=True)
+            if key not in seen:
+                seen.add(key)
+                grid.append(config)
     return grid
+
+
+def _option(name: str) -> str:
+    return {"seed": "--seeds", "model": "--models"}.get(name, "--" + name.replace("_", "-"))
 
 
 def configuration(settings: dict, preset: str | None = None) -> dict:

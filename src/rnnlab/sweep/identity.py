@@ -44,6 +44,20 @@ def grid_hash(grid: list[dict]) -> str:
     return hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
 
 
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,99}")
+
+
+def check_name(text: str) -> str:
+    """A sweep's name as --name gives it: also its folder's name (runs/sweeps/NAME), so
+    letters, digits and . _ + - only, never a path."""
+    if not NAME.fullmatch(text):
+        raise ValueError(
+            f"{text!r} is not a sweep name: use letters, digits and . _ + - (at most 100, "
+            "starting with a letter or digit); to choose the folder, use --out"
+        )
+    return text
+
+
 def default_name(grid: list[dict]) -> str:
     return f"grid-{grid_hash(grid)[:12]}"
 

@@ -18,10 +18,11 @@ from rnnlab.locks import Lock
 from .identity import check_grid, default_name, grid_hash
 from .search import Search
 from .storage import JOURNAL, open_journal
-from .study import GRID, GRID_HASH, SEARCH, TRIALS, Sweep
+from .study import GRID, GRID_HASH, RESULTS, SEARCH, TRIALS, Sweep
 
 MARKER = "sweep.json"  # what makes a folder a sweep folder
 FOLDER_LOCK = ".sweep.lock"  # held while a command makes or checks the marker
+DATA_HASH = "data_content_hash"  # study user attr: the content hash of the data it trains on
 
 
 def open_sweep(
@@ -32,6 +33,7 @@ def open_sweep(
     storage: str | None = None,
     heartbeat_interval: int = 10,
     grace_period: int = 60,
+    data_hash: str | None = None,
 ) -> Sweep:
     """Start or continue the sweep `name` (default: from the grid's hash) in `folder`.
 
@@ -43,7 +45,9 @@ def open_sweep(
     without one for `grace_period` s is re-queued).  Raises RnnlabError for
     anything the user can fix: a folder that is not a sweep folder or holds
     another sweep, a malformed or unreachable storage (within 10 s), another
-    grid under the same name.
+    grid under the same name, or with `data_hash` (the content hash of the data
+    its trials train on) a sweep begun on other data: a finished trial counts only
+    for the data it was trained on.
     """
     folder = Path(folder)
     if grid is None and name is None:
@@ -61,7 +65,7 @@ def open_sweep(
     try:
         _claim_folder(folder, name, postgres.description if postgres else JOURNAL)
         backend = postgres or open_journal(folder)
-        study = _load_or_create(backend, name, grid)
+        study = _load_or_create(backend, name, grid, data_hash)
     except BaseException:
         if postgres:
             postgres.close()
@@ -78,7 +82,7 @@ def sweep_name(grid: list[dict] | Search) -> str:
     return f"search-{grid.hash()[:12]}" if isinstance(grid, Search) else default_name(grid)
 
 
-def _load_or_create(backend, name: str, grid: list[dict] | Search | None) -> optuna.Study:
+def _load_or_create(backend, name: str, grid, data_hash: str | None) -> optuna.Study:
     with backend.errors(), backend.lock():
         if grid is None:
             try:
@@ -95,7 +99,28 @@ def _load_or_create(backend, name: str, grid: list[dict] | Search | None) -> opt
             _check_or_store(study, SEARCH, grid.to_json(), grid.hash(), "search")
         else:
             _check_or_store(study, GRID, grid, grid_hash(grid), "grid")
+        if data_hash is not None:
+            _check_or_store_data(study, data_hash)
         return study
+
+
+def _check_or_store_data(study: optuna.Study, data_hash: str) -> None:
+    """Record the data a new sweep trains on, or check that a rerun gives the same (for
+    a sweep begun before the data was recorded, its finished trials' data)."""
+    recorded = study.user_attrs.get(DATA_HASH)
+    if recorded is None:
+        results = [t.user_attrs.get(RESULTS) for t in study.get_trials(deepcopy=False)]
+        trained_on = {r["data"].get("content_hash") for r in results if _has_data(r)}
+        recorded = next(iter(trained_on - {data_hash}), None)
+        if recorded is None:
+            study.set_user_attr(DATA_HASH, data_hash)
+            return
+    if recorded != data_hash:
+        raise RnnlabError(
+            f"the sweep {study.study_name!r} trains on other data (content hash "
+            f"{recorded[:12]}, this --data: {data_hash[:12]}): pass the --data that started "
+            "it to continue it, or another --name (and --out) to start a sweep on this data"
+        )
 
 
 def _check_or_store(study: optuna.Study, attr: str, plan, plan_hash: str, what: str) -> None:
@@ -117,6 +142,10 @@ def _check_or_store(study: optuna.Study, attr: str, plan, plan_hash: str, what: 
             "options that started it to continue it, or pass another --name to start a new "
             "sweep"
         )
+
+
+def _has_data(results) -> bool:
+    return isinstance(results, dict) and isinstance(results.get("data"), dict)
 
 
 def read_marker(folder: Path) -> dict:

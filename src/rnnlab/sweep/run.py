@@ -89,6 +89,7 @@ def run_sweep(
     on_event: Callable[[TrialFinished], None] | None = None,
     poll_interval: float = 0.5,
     worker_environment: dict[str, str] | None = None,
+    data_hash: str | None = None,
 ) -> SweepResult:
     """Run (or continue) a sweep with `jobs` worker processes on this machine.
 
@@ -97,6 +98,8 @@ def run_sweep(
     Raises RnnlabError for a bad folder, storage, grid or trial function name,
     or when every worker stopped before the sweep was settled (the message
     says why; rerunning continues); KeyboardInterrupt after stopping the workers.
+    `data_hash`: the content hash of the data the trials train on (a sweep begun on
+    other data is refused, see open_sweep).
     """
     if jobs < 1:
         raise ValueError("jobs must be at least 1")
@@ -108,6 +111,7 @@ def run_sweep(
         storage=storage,
         heartbeat_interval=heartbeat_interval,
         grace_period=grace_period,
+        data_hash=data_hash,
     )
     spec = {  # for the workers: how to join this sweep
         "folder": str(sweep.folder),

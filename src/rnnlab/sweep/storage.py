@@ -37,6 +37,8 @@ from optuna.trial import TrialState
 from rnnlab.errors import RnnlabError
 from rnnlab.locks import Lock, try_acquire
 
+from .journal import JournalFile
+
 JOURNAL = "journal"  # how sweep.json names the embedded storage
 
 
@@ -64,9 +66,7 @@ class JournalBackend:
         self.description = JOURNAL
         self._locks = folder / "locks"
         self._locks.mkdir(exist_ok=True)
-        journal = optuna.storages.journal.JournalFileBackend(
-            str(folder / "journal.log"), lock_obj=Lock(self._locks / "journal.lock")
-        )
+        journal = JournalFile(folder / "journal.log", Lock(self._locks / "journal.lock"))
         self.optuna_storage = optuna.storages.journal.JournalStorage(journal)
 
     @contextmanager

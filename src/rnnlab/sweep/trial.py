@@ -9,7 +9,9 @@ setting of the grid: on several machines each reads its own copy.
 A trial's run folder is named after its configuration, so a trial re-queued
 after its worker died finds what that worker left: a finished run is kept, an
 interrupted one is resumed from its last complete epoch (the same result as
-an uninterrupted run), anything else is trained again.
+an uninterrupted run), anything else is trained again.  What was left counts
+only if it was trained on the worker's data (its content hash): a run on other
+data is trained again.
 """
 
 from pathlib import Path
@@ -17,11 +19,12 @@ from pathlib import Path
 from .. import checkpoints, runs
 from ..config import TrainConfig
 from ..engine.startup import keras_without_sklearn
+from ..errors import RnnlabError
 
 with keras_without_sklearn():
     import keras
 
-    from ..train import resume, train
+    from ..train import load_split, resume, train
 
 
 class Pruning(keras.callbacks.Callback):
@@ -42,12 +45,14 @@ class Pruning(keras.callbacks.Callback):
 
 def run_trial(config: dict, trial_dir: Path, prune=None) -> dict:
     callbacks = [Pruning(prune)] if prune else []
-    if runs.is_finished(trial_dir):
+    config = TrainConfig.from_dict(config)
+    if _left_on_other_data(trial_dir, config):
+        run = train(config, trial_dir, overwrite=True, verbose=2, callbacks=callbacks)
+    elif runs.is_finished(trial_dir):
         run = runs.read(trial_dir)
     elif checkpoints.read_state(trial_dir) is not None:
         run = resume(trial_dir, verbose=2, callbacks=callbacks)
     else:
-        config = TrainConfig.from_dict(config)
         run = train(config, trial_dir, overwrite=True, verbose=2, callbacks=callbacks)
     pruned_at = callbacks[0].pruned_at if callbacks else None
     return {
@@ -57,3 +62,17 @@ def run_trial(config: dict, trial_dir: Path, prune=None) -> dict:
         "data": run.data,
         **({"pruned": True, "pruned_at_epoch": pruned_at} if pruned_at else {}),
     }
+
+
+def _left_on_other_data(trial_dir: Path, config: TrainConfig) -> bool:
+    """Whether the trial's folder holds a run (finished or not) of other data than this
+    worker's, or one whose config.json is damaged."""
+    if not (Path(trial_dir) / runs.CONFIG).is_file():
+        return False
+    try:
+        _, data = runs.read_config(trial_dir)
+    except RnnlabError:
+        return True
+    settings = config.num_words, config.maxlen, config.padding, config.truncating
+    raw, _ = load_split(config.data, *settings)  # the data the training would read
+    return data["content_hash"] != raw.content_hash
