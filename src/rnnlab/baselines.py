@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-BOW_LOGREG, TFIDF_LOGREG = "bow-logreg", "tfidf-logreg"
+BOW_LOGREG, TFIDF_LOGREG, CHAR_TFIDF_LOGREG = "bow-logreg", "tfidf-logreg", "char-tfidf-logreg"
 FIRST_WORD = 2  # ids 0 and 1 are padding and the start mark: not words
 
 
@@ -33,7 +33,8 @@ class BaselineResult:
 class NgramLogReg:
     """Logistic regression on the n-grams of padded id sequences.
 
-    `ngrams` 1 (words) or 2 (words and pairs of neighbouring words); `tfidf`:
+    `ngrams` 1 (words), 2 (words and pairs of neighbouring words) or 3 (and triples);
+    `tfidf`:
     sublinear TF x smoothed IDF, rows scaled to length 1 (as scikit-learn's
     TfidfVectorizer(sublinear_tf=True)); else 0/1 presence.  N-grams seen in
     fewer than `min_df` training reviews are left out.
@@ -53,10 +54,15 @@ class NgramLogReg:
         rows = np.broadcast_to(np.arange(len(ids))[:, None], ids.shape)
         keep = ids >= FIRST_WORD
         found = [(rows[keep], ids[keep])]
-        if self.ngrams == 2:
+        if self.ngrams >= 2:
             pair = keep[:, :-1] & keep[:, 1:]
             codes = ids[:, :-1] * 2**31 + ids[:, 1:]
             found.append((rows[:, :-1][pair], codes[pair]))
+        if self.ngrams == 3:  # of ids below 2**20 (characters): negative codes, unlike the rest
+            small = keep & (ids < 2**20)
+            triple = small[:, :-2] & small[:, 1:-1] & small[:, 2:]
+            codes = -((ids[:, :-2] * 2**20 + ids[:, 1:-1]) * 2**20 + ids[:, 2:]) - 1
+            found.append((rows[:, :-2][triple], codes[triple]))
         return np.concatenate([r for r, _ in found]), np.concatenate([c for _, c in found])
 
     def features(self, ids: np.ndarray):
@@ -127,7 +133,8 @@ class NgramLogReg:
         return model
 
     def summary(self) -> str:
-        kind = "TF-IDF of words and word pairs" if self.ngrams == 2 else "which words occur"
+        kinds = {2: "TF-IDF of words and word pairs", 3: "TF-IDF of token 1-3-grams"}
+        kind = kinds.get(self.ngrams, "which words occur")
         return (
             f"{self.name}: logistic regression on {kind}\n"
             f"  features (n-grams): {len(self.codes):,}\n"
@@ -139,6 +146,8 @@ def new(name: str) -> NgramLogReg:
     """A baseline by its registry name, with its settings."""
     if name == BOW_LOGREG:
         return NgramLogReg(name)
+    if name == CHAR_TFIDF_LOGREG:
+        return NgramLogReg(name, ngrams=3, tfidf=True, min_df=2, regularization=4.0)
     return NgramLogReg(name, ngrams=2, tfidf=True, min_df=2, regularization=4.0)
 
 

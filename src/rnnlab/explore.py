@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tutorial
-from .data import RawImdb, length_stats, memory_table, open_imdb
+from .data import RawDataset, length_stats, memory_table, open_dataset
 from .data.imdb import decode_review
 from .i18n import gettext_for
 
@@ -39,15 +39,16 @@ class Exploration:
     histogram: Path | None  # where the length histogram was drawn
 
 
-def explore(data=None, num_words=500, maxlen=100, out_dir=None) -> Exploration:
-    """Load IMDB, split, pad, and draw the length histogram into `out_dir` (if given).
+def explore(data=None, num_words=500, maxlen=100, out_dir=None, **data_options) -> Exploration:
+    """Load the data, split, pad, and draw the length histogram into `out_dir` (if given).
 
-    `data` is a data spec (see `open_imdb`) or an already opened `RawImdb`.
+    `data` is a data spec (see `open_dataset`, which takes `data_options`: the
+    tokenizer, the columns) or an already opened `RawDataset`.
     """
     from .report import plot_length_histogram
 
     started = time.perf_counter()
-    raw = data if isinstance(data, RawImdb) else open_imdb(data)
+    raw = data if isinstance(data, RawDataset) else open_dataset(data, **data_options)
     load_seconds = time.perf_counter() - started
     split = tutorial.load_and_split(raw, num_words=num_words, maxlen=maxlen)
     x_train, y_train = split.loaded_input, split.loaded_target

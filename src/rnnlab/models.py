@@ -132,12 +132,22 @@ MODELS: dict[str, ModelSpec] = {
             "baseline",
             {"num_words": 100_000, "maxlen": 1000},  # the whole vocabulary, whole reviews
         ),
+        ModelSpec(
+            "char-tfidf-logreg",
+            "baseline: logistic regression on TF-IDF of character 1-3-grams (the strong "
+            "baseline for Korean)",
+            None,
+            "baseline",
+            {"tokenizer": "char", "num_words": 100_000, "maxlen": 1000},  # every character
+        ),
     ]
 }
 
 
 KERAS_MODELS = tuple(name for name, spec in MODELS.items() if not spec.is_baseline)
-BASELINE_SETTINGS = ("num_words", "maxlen", "padding", "truncating")  # what baselines read
+# what baselines read: the data's settings
+BASELINE_SETTINGS = ("num_words", "maxlen", "padding", "truncating", "tokenizer", "subword_vocab",
+                     "text_column", "label_column")  # fmt: skip
 
 
 @dataclass(frozen=True)
