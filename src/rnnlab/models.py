@@ -178,6 +178,27 @@ PRESETS: dict[str, Preset] = {
             "engine": "xla",
         },
     ),
+    # NSMC (Korean reviews): chosen on the validation split (README, "Korean reviews and
+    # your own data").
+    "nsmc": Preset(
+        "bigru-pool over 16,000 subwords learned from the training split, 64 tokens, Adam",
+        {
+            "tokenizer": "subword",
+            "subword_vocab": 16_000,
+            "num_words": 16_003,  # every piece keeps its id (ids 0-2: padding, start, OOV)
+            "model": "bigru-pool",
+            "maxlen": 64,  # about the 99th percentile of the reviews' lengths in pieces
+            "mask_zero": True,
+            "embedding_dim": 64,
+            "units": 32,
+            "dropout": 0.5,
+            "optimizer": "adam",
+            "learning_rate": 5e-4,
+            "epochs": 8,
+            "patience": 2,
+            "engine": "xla",
+        },
+    ),
 }
 
 

@@ -49,8 +49,8 @@ def _add_lang_option(parser) -> None:
 def build_parser() -> Parser:
     parser = Parser(
         prog="rnnlab",
-        description="Recurrent neural networks on IMDB reviews: the Keras tutorial "
-        "(혼공머신 9-2/9-3), reproduced and explained.",
+        description="Recurrent neural networks on movie reviews (IMDB, Korean NSMC) and your "
+        "own labelled texts: the Keras tutorial (혼공머신 9-2/9-3), reproduced and explained.",
     )
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -58,10 +58,11 @@ def build_parser() -> Parser:
 
     data = subcommands.add_parser(
         "data",
-        help="load IMDB and print the tutorial's data exploration",
-        description="Load IMDB like keras.datasets.imdb.load_data, split 80/20, pad, and print "
-        "what the tutorial prints: sizes, a review as ids and words, length statistics, a "
-        "padded example, the memory cost of one-hot input. Writes the length histogram.",
+        help="load a data set and print the tutorial's data exploration",
+        description="Load the data (IMDB, NSMC, your own labelled file) like "
+        "keras.datasets.imdb.load_data, split 80/20, pad, and print what the tutorial prints: "
+        "sizes, a review as ids and tokens, length statistics in tokens, a padded example, the "
+        "memory cost of one-hot input. Writes the length histogram, to choose --maxlen.",
     )
     add_config_options(data, ("data", "num_words", "maxlen", *DATA_OPTIONS))
     data.add_argument("--out", metavar="DIR", default="runs/data", help="output folder")

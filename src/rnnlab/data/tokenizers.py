@@ -7,6 +7,8 @@
   token `▁`, so the model still sees the spacing.
 - `subword`: a sentencepiece unigram vocabulary learned from the training split
   only (`learn`), saved as sentencepiece's own model file; its pieces are the tokens.
+  The text is prepared as for `char` (tags out, NFC, lower case) and sentencepiece
+  normalises nothing more (its `identity` rule), so the rules stay rnnlab's.
 
 Every tokenizer gives strings, so the vocabulary (ranks by frequency in the
 training split, ids 0 pad, 1 start, 2 OOV) is built the same way for all.  A
@@ -42,10 +44,15 @@ _TAG = re.compile(r"</?[A-Za-z][^<>]*>")
 _SPACES = re.compile(r"\s+")
 
 
+def prepared(text: str) -> str:
+    """HTML tags become a space (as in the word rules); Unicode NFC (decomposed Hangul
+    becomes syllables); lower case; runs of whitespace become one space, none at the ends."""
+    text = unicodedata.normalize("NFC", _TAG.sub(" ", text)).lower()
+    return _SPACES.sub(" ", text).strip()
+
+
 class CharTokenizer:
-    """Characters, version 1, in this order: HTML tags become a space (as the word
-    rules); Unicode NFC (decomposed Hangul becomes syllables); lower case; runs of
-    whitespace become one `▁` between characters (none at the ends)."""
+    """Characters, version 1: each character of the `prepared` text, a space as `▁`."""
 
     name, version, model = "char", 1, None
 
@@ -53,8 +60,7 @@ class CharTokenizer:
         return [self.tokenize(text) for text in texts]
 
     def tokenize(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFC", _TAG.sub(" ", text)).lower()
-        return list(_SPACES.sub(SPACE, text.strip()))
+        return list(prepared(text).replace(" ", SPACE))
 
     def spec(self) -> dict:
         return {"name": self.name, "version": self.version}
@@ -82,13 +88,14 @@ class SubwordTokenizer:
 
         import sentencepiece
 
-        sentences = [line for line in (" ".join(t.split()) for t in texts) if line]
+        sentences = [line for line in map(prepared, texts) if line]
         if not sentences:
             raise RnnlabError("the training split has no text to learn subwords from")
         sentencepiece.set_random_generator_seed(42)
         model = io.BytesIO()
         options = dict(
             model_type="unigram",
+            normalization_rule_name="identity",  # `prepared` did rnnlab's normalising
             character_coverage=0.9995,  # rare characters read as <unk>, as for CJK text
             num_threads=2,
             hard_vocab_limit=False,  # a tiny corpus gets fewer pieces, not an error
@@ -103,7 +110,7 @@ class SubwordTokenizer:
 
     def tokenize_corpus(self, texts: list[str]) -> list[list[str]]:
         pieces = self.pieces
-        encoded = self.processor.encode([_TAG.sub(" ", text) for text in texts])
+        encoded = self.processor.encode([prepared(text) for text in texts])
         return [[pieces[i] for i in ids] for ids in encoded]
 
     def spec(self) -> dict:
