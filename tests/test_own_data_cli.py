@@ -209,3 +209,20 @@ def split_test_rows(path):
     rng.shuffle(np.arange(len(labels) - len(rows)))  # load_data shuffles train first
     rng.shuffle(order)
     return rows[order]
+
+
+def test_evaluate_reads_a_fifo_once(own_csv, tmp_path, capsys):
+    import os
+    import threading
+
+    run = tmp_path / "run"
+    assert main(["train", "--data", str(own_csv), *OPTIONS, "--out", str(run), "--quiet"]) == 0
+    fifo = tmp_path / "reviews.csv"
+    os.mkfifo(fifo)
+    body = own_csv.read_bytes()
+    writer = threading.Thread(target=lambda: fifo.write_bytes(body))
+    writer.start()
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--file", str(fifo), "--format", "json"]) == 0
+    writer.join(timeout=10)
+    assert json.loads(capsys.readouterr().out)["reviews"] == 200
