@@ -46,8 +46,8 @@ def downloads_dir() -> Path:
 
 
 def entry_path(kind: str, content_hash: str, tokenizer: str = "word") -> Path:
-    """`tokenizer`: "word" (the name entries had before there were others), or e.g.
-    "char1", "subword1-8000"."""
+    """`tokenizer`: tokenizers.cache_key's "word" (the name entries had before there were
+    others), "char1", "subword1-8000"..."""
     suffix = "" if tokenizer == "word" else f"-{tokenizer}"
     return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}{suffix}.npz"
 

@@ -61,8 +61,7 @@ def open_dataset(path=None, tokenizer="word", subword_vocab=tokenizers.DEFAULT_S
     columns = (text_column, label_column)
     content_hash = _content_hash(kind, paths, columns)
     description = f"{','.join(map(str, paths))} ({kind})"
-    key = {"word": "word", "char": "char1"}.get(tokenizer, f"subword1-{subword_vocab}")
-    entry = cache.entry_path(kind, content_hash, key)
+    entry = cache.entry_path(kind, content_hash, tokenizers.cache_key(tokenizer, subword_vocab))
     raw = cache.load(entry, description, content_hash)
     if raw is None:
         with cache.building(entry):

@@ -137,6 +137,15 @@ def from_spec(spec: dict, model: bytes | None = None):
     return kind()
 
 
+def cache_key(name: str, vocab_size: int) -> str:
+    """What names a tokenizer's cache entry: its name and version (and vocabulary size)."""
+    if name == "word":
+        return "word"  # the entries' name from before there were other tokenizers
+    if name == "char":
+        return f"char{CharTokenizer.version}"
+    return f"subword{SubwordTokenizer.version}-{vocab_size}"
+
+
 def new(name: str, train_texts=None, vocab_size=DEFAULT_SUBWORD_VOCABULARY):
     """The tokenizer called `name`; a subword one is learned from `train_texts`."""
     if name == "subword":
