@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__, baselines, checkpoints, runs, tutorial
 from .config import TrainConfig
-from .data import TOKENIZER_VERSION, open_dataset
+from .data import open_dataset
 from .data.encoder import TextEncoder
 from .data.sources import DOWNLOADS, data_spec, local_paths
 from .engine import get_engine
@@ -41,7 +41,6 @@ def versions() -> dict:
         "jax": jax.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
-        "tokenizer": TOKENIZER_VERSION,
     }
 
 
@@ -96,7 +95,8 @@ def _write_start(out: Path, config: TrainConfig, raw, split, summary: str) -> No
     """What a run folder holds from its start: summary, settings, preprocessing."""
     runs.write_model_summary(out, summary)
     sizes = {"train": len(split.train_x), "val": len(split.val_x), "test": len(split.test_x)}
-    runs.write_config(out, config, _data_record(raw), sizes, versions())
+    tokenizer = {"tokenizer": raw.tokenizer.spec()}  # the one that made this run's tokens
+    runs.write_config(out, config, _data_record(raw), sizes, {**versions(), **tokenizer})
     if raw.words is not None:  # a Keras npz without its word index has no words to map
         encoder = TextEncoder(
             raw.words, config.num_words, config.maxlen, config.padding, config.truncating,
