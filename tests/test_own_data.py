@@ -235,3 +235,21 @@ def test_real_nsmc_with_every_tokenizer_but_subword(real_nsmc):
     assert 2_000 < len(raw.words) < 5_000  # characters: a small vocabulary
     words = open_dataset(real_nsmc)
     assert len(words.words) > 100_000  # eojeol: a huge one
+
+
+def test_real_nsmc_encoder_reads_reviews_as_the_data_layer(real_nsmc):
+    """Raw text through a run's encoder gives the ids the data layer gave training."""
+    from rnnlab.data import pad_sequences
+    from rnnlab.data.encoder import TextEncoder
+
+    raw = open_dataset(real_nsmc, tokenizer="char")
+    with open(os.path.join(real_nsmc, "ratings_test.txt"), encoding="utf-8") as f:
+        texts = [line.rstrip("\n").split("\t")[1] for line in list(f)[1:]]
+    rng = np.random.RandomState(113)  # load_data's shuffles: the training split's, then the test's
+    rng.shuffle(np.arange(len(raw.x_train)))
+    order = np.arange(len(texts))
+    rng.shuffle(order)
+    _, (x_test, _) = raw.load_data(num_words=2000)
+    encoder = TextEncoder(raw.words, 2000, 140, tokenizer=raw.tokenizer)
+    encoded = encoder.encode([texts[i] for i in order[:3000]])
+    assert (encoded.ids == pad_sequences(x_test[:3000], maxlen=140)).all()
