@@ -163,7 +163,7 @@ def test_evaluate_command_on_a_labelled_file(baseline_runs, tmp_path, capsys):
     bad.write_text("text,label\nx,good\ny,0\nz,bad\n")
     assert main(["evaluate", run, "--file", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "'0', 'bad', 'good'" in err and len(err.strip().splitlines()) == 1
+    assert "bad.csv line 2: label 'good'" in err and len(err.strip().splitlines()) == 1
     good, bad_reviews = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text("a wonderful film\nloved it, great\n")
     bad_reviews.write_text("awful and boring\n")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-BOW_LOGREG, TFIDF_LOGREG = "bow-logreg", "tfidf-logreg"
+BOW_LOGREG, TFIDF_LOGREG, CHAR_TFIDF_LOGREG = "bow-logreg", "tfidf-logreg", "char-tfidf-logreg"
 FIRST_WORD = 2  # ids 0 and 1 are padding and the start mark: not words
 
 
@@ -135,6 +135,8 @@ def new(name: str) -> NgramLogReg:
     """A baseline by its registry name, with its settings."""
     if name == BOW_LOGREG:
         return NgramLogReg(name)
+    if name == CHAR_TFIDF_LOGREG:
+        return NgramLogReg(name, ngrams=3, tfidf=True, min_df=2, regularization=4.0)
     return NgramLogReg(name, ngrams=2, tfidf=True, min_df=2, regularization=4.0)
 
 

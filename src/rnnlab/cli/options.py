@@ -201,7 +201,8 @@ def add_review_file_options(parser, what: str, formats: tuple[str, ...]):
     )
     parser.add_argument(
         "--text-field",
-        default="text",
+        "--text-column",
+        dest="text_field",
         metavar="NAME",
-        help="column or field holding the review",
+        help="column or field holding the review (default: document, text or review)",
     )

@@ -2,10 +2,13 @@
 
 Everything lives under `$RNNLAB_HOME` (default: the platform's user cache
 folder).  A tokenized source is one `.npz` of plain integer arrays (loaded with
-`allow_pickle=False`), named by the source's content hash and the format
-version, so editing the tokenizer or the data never reuses a stale entry.
+`allow_pickle=False`), named by the source's content hash, the tokenizer (its
+name, version and, for subwords, vocabulary size) and the format version, so
+editing the tokenizer or the data never reuses a stale entry.  A subword
+tokenizer's sentencepiece model is stored in the entry as its bytes.
 """
 
+import json
 import os
 import sys
 import zipfile
@@ -16,8 +19,9 @@ import numpy as np
 from ..errors import RnnlabError
 from ..files import atomic_write
 from ..locks import Lock
-from .raw import Ragged, RawImdb
+from .raw import Ragged, RawDataset
 from .tokenizer import TOKENIZER_VERSION
+from .tokenizers import WordTokenizer, from_spec
 
 # Bump when the cached arrays change meaning; the tokenizer version is part of it.
 CACHE_FORMAT = f"1.tok{TOKENIZER_VERSION}"
@@ -40,8 +44,11 @@ def downloads_dir() -> Path:
     return home() / "downloads"
 
 
-def entry_path(kind: str, content_hash: str) -> Path:
-    return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}.npz"
+def entry_path(kind: str, content_hash: str, tokenizer: str = "word") -> Path:
+    """`tokenizer`: tokenizers.cache_key's "word" (the name entries had before there were
+    others), "char1", "subword1-8000"..."""
+    suffix = "" if tokenizer == "word" else f"-{tokenizer}"
+    return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}{suffix}.npz"
 
 
 def building(path: Path) -> Lock:
@@ -52,7 +59,7 @@ def building(path: Path) -> Lock:
     return Lock(path.with_suffix(".lock"))
 
 
-def save(raw: RawImdb, path: Path) -> None:
+def save(raw: RawDataset, path: Path) -> None:
     words = "\n".join(raw.words).encode("utf-8") if raw.words is not None else b""
     arrays = {
         "x_train_values": raw.x_train.values,
@@ -63,11 +70,13 @@ def save(raw: RawImdb, path: Path) -> None:
         "y_test": raw.y_test,
         "words_utf8": np.frombuffer(words, dtype=np.uint8),
         "has_words": np.array(raw.words is not None),
+        "tokenizer_json": np.frombuffer(json.dumps(raw.tokenizer.spec()).encode(), np.uint8),
+        "tokenizer_model": np.frombuffer(raw.tokenizer.model or b"", dtype=np.uint8),
     }
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
+def load(path: Path, source: str, content_hash: str) -> RawDataset | None:
     """The cached entry, or None when it is missing.  A damaged entry (truncated,
     or arrays that do not fit together) is deleted, with a line saying so."""
     if not path.exists():
@@ -77,7 +86,11 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
             words = (
                 f["words_utf8"].tobytes().decode("utf-8").split("\n") if f["has_words"] else None
             )
-            raw = RawImdb(
+            tokenizer = WordTokenizer()  # entries from before the other tokenizers
+            if "tokenizer_json" in f:
+                spec = json.loads(f["tokenizer_json"].tobytes())
+                tokenizer = from_spec(spec, f["tokenizer_model"].tobytes() or None)
+            raw = RawDataset(
                 Ragged(f["x_train_values"], f["x_train_lengths"]),
                 f["y_train"],
                 Ragged(f["x_test_values"], f["x_test_lengths"]),
@@ -86,6 +99,7 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
                 source=source,
                 content_hash=content_hash,
                 from_cache=True,
+                tokenizer=tokenizer,
             )
         check(raw)
         return raw
@@ -104,7 +118,7 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
         return None
 
 
-def check(raw: RawImdb) -> None:
+def check(raw: RawDataset) -> None:
     """ValueError unless the arrays fit together: lengths and values, labels, ranks."""
     for x, y in ((raw.x_train, raw.y_train), (raw.x_test, raw.y_test)):
         if x.values.dtype.kind != "i" or x.lengths.dtype.kind != "i" or (x.lengths < 0).any():
