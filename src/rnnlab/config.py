@@ -155,7 +155,7 @@ class TrainConfig:
         engine.DEFAULT,
         "how the model runs: "
         + "; ".join(f"{e.name}: {e.description}" for e in engine.ENGINES.values())
-        + f"; {engine.AUTO}: fused where it can run, else keras",
+        + f"; {engine.AUTO}: fused where it can run, else xla",
         one_of(*engine.CHOICES),
     )
 
