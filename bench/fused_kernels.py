@@ -1,6 +1,11 @@
 """The fused recurrent layers against Keras' own: milliseconds per batch, seconds per epoch.
 
-    python bench/fused_kernels.py [--repeats 7] [--epochs 5] [--no-epochs]
+    python bench/fused_kernels.py [--repeats 7] [--epochs 5] [--no-epochs] [--steps-only]
+
+First, nanoseconds per recurrent step of each kernel called directly from
+Python on numpy arrays (no XLA): the recurrence forward and backward, the input
+projection and each gradient, in this thread's CPU time (the minimum of 7
+repeats of 200 calls), which a busy machine inflates less than wall time.
 
 Per batch (64 reviews x 100 steps, 8 units, embeddings of 16): each model's
 loss (forward) and loss and gradients (forward + backward), for 32 batches in
@@ -22,6 +27,7 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 
@@ -138,6 +144,89 @@ def ffi_overhead_programs():
     return (jnp.ones((1, 1), jnp.float32),), jax.jit(with_call), jax.jit(without)
 
 
+def _thread_seconds(function, *args, calls=200, repeats=7) -> float:
+    """The least thread CPU time of one call, over `repeats` runs of `calls` calls."""
+    function(*args)
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.thread_time()
+        for _ in range(calls):
+            function(*args)
+        best = min(best, (time.thread_time() - start) / calls)
+    return best
+
+
+def step_report() -> None:
+    """ns per step (batch 64) of each part of each cell's kernels."""
+    from rnnlab.engine.fused import projections, recurrence
+    from rnnlab.engine.fused.compile_cache import import_kernels
+
+    rng = np.random.default_rng(0)
+
+    def zeros(*shape):
+        return np.zeros(shape, np.float32)
+
+    def normal(*shape):
+        return (rng.normal(size=shape) * 0.3).astype(np.float32)
+
+    def one_step(array):
+        return array.reshape(array.shape[0], 1, -1)
+
+    batch, steps, units, depth = BATCH, MAXLEN, UNITS, EMBEDDING
+    print(f"\nns per step of {batch} reviews, kernels called directly (thread CPU time):")
+    for cell, spec in recurrence.CELLS.items():
+        kernels = import_kernels(targets_module(cell))
+        width, carry = spec.gates * units, spec.has_carry
+        projected, recurrent_kernel = normal(width, steps, batch), normal(units, width)
+        recurrent_bias = zeros(width) if spec.recurrent_bias else zeros(0)
+        states = zeros(units, steps + 1, batch)
+        cells = zeros(units, steps + 1, batch) if carry else zeros(0, steps + 1, batch)
+        gates = zeros(spec.saved_gates * units, steps, batch)
+        no_masks = zeros(0, units, batch)
+        h0, c0 = zeros(units, batch), zeros(units, batch) if carry else zeros(0, batch)
+        forward = kernels.forward, projected, zeros(0, batch), no_masks, recurrent_kernel
+        forward = (*forward, recurrent_bias, h0, c0, states, cells, gates)
+        d_projected = zeros(width, steps, batch)
+        d_recurrent = zeros(width, steps, batch) if spec.own_recurrent_gradient else d_projected
+        backward = (
+            kernels.backward, zeros(0, 0, batch), normal(units, batch), zeros(units, batch),
+            states, cells, gates, np.ones((steps, batch), np.float32), no_masks,
+            recurrent_kernel, d_projected, d_recurrent, zeros(units, 1, batch),
+            zeros(units if carry else 0, 1, batch),
+        )  # fmt: skip
+        inputs, kernel = normal(depth, steps, batch), normal(depth, width)
+        d_inputs, no_input_masks = zeros(depth, steps, batch), zeros(0, depth, batch)
+        parts = {
+            "forward": forward,
+            "backward": backward,
+            "projection": (
+                projections.project, projected, one_step(projected), inputs, one_step(inputs),
+                kernel, zeros(width), no_input_masks,
+            ),
+            "d_inputs": (
+                projections.project_gradient, d_inputs, one_step(d_inputs), projected,
+                one_step(projected), kernel, no_input_masks,
+            ),
+            "d_kernel": (
+                projections.weight_gradient, zeros(depth, width), inputs, one_step(inputs),
+                projected, one_step(projected), no_input_masks, steps * batch,
+            ),
+            "d_recurrent_kernel": (
+                projections.weight_gradient, zeros(units, width), states, one_step(states),
+                projected, one_step(projected), no_masks, steps * batch,
+            ),
+        }  # fmt: skip
+        ns = {name: _thread_seconds(*call) / steps * 1e9 for name, call in parts.items()}
+        shown = "  ".join(f"{name} {value:5.0f}" for name, value in ns.items())
+        print(f"  {cell:10} {shown}  total {sum(ns.values()):5.0f}")
+
+
+def targets_module(cell: str) -> str:
+    from rnnlab.engine.fused import targets
+
+    return targets.KERNEL_MODULES[cell]
+
+
 def interleaved(programs: dict, repeats: int) -> dict:
     """{name: [ms per batch, one per repeat]}, the programs taking turns."""
     for function, args in programs.values():
@@ -241,12 +330,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=5, help="timed epochs per model")
-    parser.add_argument("--no-epochs", action="store_true", help="per-batch figures only")
+    parser.add_argument("--no-epochs", action="store_true", help="no epochs")
+    parser.add_argument("--steps-only", action="store_true", help="per-step figures only")
     args = parser.parse_args()
     ok, reason = fused.available()
     print(f"fused kernels: {reason}; jax {jax.__version__}, keras {keras.__version__}")
     if not ok:
         raise SystemExit(1)
+    print(f"load average: {Path('/proc/loadavg').read_text().split()[0]}")
+    step_report()
+    if args.steps_only:
+        return
     per_batch_report(args.repeats)
     if not args.no_epochs:
         epoch_report(args.epochs)

@@ -37,7 +37,7 @@ def test_reproduce_writes_a_complete_report(tiny_tarball, tmp_path, capsys):
     results = results_table(markdown)
     assert [row["epochs run"] for row in results] == ["2", "2"]
     assert results[0]["book: best val_accuracy"] == "0.78–0.79"  # the book's, side by side
-    assert "up to 2 epochs" in markdown and "engine xla" in markdown  # the run's own settings
+    assert "up to 2 epochs" in markdown and "engine auto" in markdown  # the run's own settings
     images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
     assert len(images) == 4 and all((out / image).is_file() for image in images)
 

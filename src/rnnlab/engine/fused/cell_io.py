@@ -2,10 +2,11 @@
 
 The handlers of all cells take the same arguments and results, in the order
 recurrence.py passes them (its docstring lists them), empty where a cell has
-no use for one.  Forward, the inputs are projected first (unless they come
-projected: an empty kernel), then the cell runs.  Backward, the cell leaves
-the gradient of each step's pre-activations, from which the gradients of the
-inputs and of every weight follow (projections.py).
+no use for one.  Forward, the inputs (in Keras' layout) are turned into the
+kernels' and projected first (unless they come projected: an empty kernel),
+then the cell runs.  Backward, the cell leaves the gradient of each step's
+pre-activations, from which the gradients of the inputs (back in Keras'
+layout) and of every weight follow (projections.py).
 
 So each *_kernels module ends with the same two short handlers around its own
 `forward` and `backward`: numba caches a compiled cfunc only as a module-level
@@ -16,6 +17,7 @@ compile them again in every process.
 from numba import njit
 
 from .ffi_frame import arg1, arg2, arg3, as_one_step, as_step, result1, result2, result3
+from .kernel_math import to_keras_layout, to_kernel_layout
 from .projections import bias_gradient, project, project_gradient, weight_gradient
 
 
@@ -23,14 +25,16 @@ from .projections import bias_gradient, project, project_gradient, weight_gradie
 def forward_arguments(frame):
     """What a cell's `forward` takes: projected, keep, recurrent_masks,
     recurrent_kernel, recurrent_bias, h0, c0, states, cells, gates."""
-    inputs, kernel = arg3(frame, 0), arg2(frame, 1)
-    projected = inputs
+    inputs, kernel, projected = arg3(frame, 0), arg2(frame, 1), result3(frame, 3)
     if kernel.shape[0] > 0:
-        projected = result3(frame, 3)
+        inputs_t = result3(frame, 4)
+        to_kernel_layout(inputs_t, inputs)
         project(
-            projected, as_one_step(projected), inputs, as_one_step(inputs),
+            projected, as_one_step(projected), inputs_t, as_one_step(inputs_t),
             kernel, arg1(frame, 2), arg3(frame, 3),
         )  # fmt: skip
+    else:  # the inputs come projected
+        to_kernel_layout(projected, inputs)
     return (
         projected, arg2(frame, 4), arg3(frame, 5), arg2(frame, 6), arg1(frame, 7),
         arg2(frame, 8), arg2(frame, 9), result3(frame, 0), result3(frame, 1), result3(frame, 2),
@@ -43,10 +47,9 @@ def backward_arguments(frame):
     cells, gates, keep, recurrent_masks, recurrent_kernel, d_projected,
     d_recurrent, d_h0, d_c0; d_h0 and d_c0 as (U, 1, B), one step.
 
-    d_projected is the inputs' gradient itself when the inputs came projected;
     d_recurrent, the recurrent part's, is d_projected unless the cell has its own.
     """
-    d_projected = result3(frame, 0) if arg2(frame, 7).shape[0] == 0 else result3(frame, 7)
+    d_projected = result3(frame, 7)
     d_recurrent = result3(frame, 8) if result3(frame, 8).shape[0] > 0 else d_projected
     return (
         arg3(frame, 0), arg2(frame, 1), arg2(frame, 2), arg3(frame, 3), arg3(frame, 4),
@@ -59,18 +62,21 @@ def backward_arguments(frame):
 def finish_backward(frame, d_projected, d_recurrent):
     """The gradients of the inputs and of every weight, from the pre-activations'
     (`backward_arguments(frame)[9]` and `[10]`)."""
-    inputs, kernel, input_masks = arg3(frame, 6), arg2(frame, 7), arg3(frame, 8)
+    inputs_t, kernel, input_masks = arg3(frame, 6), arg2(frame, 7), arg3(frame, 8)
     steps_in_batch = d_projected.shape[1] * d_projected.shape[2]
     d_projected_steps = as_one_step(d_projected)
     if kernel.shape[0] > 0:
+        d_inputs_t = result3(frame, 9)
         project_gradient(
-            result3(frame, 0), as_one_step(result3(frame, 0)), d_projected, d_projected_steps,
-            kernel, input_masks,
-        )  # fmt: skip
+            d_inputs_t, as_one_step(d_inputs_t), d_projected, d_projected_steps, kernel, input_masks
+        )
+        to_keras_layout(result3(frame, 0), d_inputs_t)
         weight_gradient(
-            result2(frame, 1), inputs, as_one_step(inputs), d_projected,
+            result2(frame, 1), inputs_t, as_one_step(inputs_t), d_projected,
             d_projected_steps, input_masks, steps_in_batch,
         )  # fmt: skip
+    else:  # the inputs came projected: their gradient is d_projected's
+        to_keras_layout(result3(frame, 0), d_projected)
     d_input_bias = result1(frame, 2)
     if d_input_bias.shape[0] > 0:
         bias_gradient(d_input_bias, d_projected_steps)

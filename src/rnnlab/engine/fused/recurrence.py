@@ -1,23 +1,26 @@
 """A recurrent layer as one FFI call forward and one backward, under `jax.custom_vjp`.
 
 The kernels do the whole layer: the input projection, the recurrence, and
-backward every gradient (inputs, kernels, biases, initial states).  XLA only
-changes the layout: the kernels' is (features, time, batch).
+backward every gradient (inputs, kernels, biases, initial states).  Their
+layout is (features, time, batch); the inputs and their gradient stay in
+Keras' (batch, time, features), turned by the kernels (XLA's transposes of
+these shapes took longer than the projection).
 
 Every cell's handlers take the same arguments and results, empty (a leading
 dimension of 0) where a cell, or a layer, has no use for one:
 
-    forward arguments: 0 inputs (D, T, B), 1 kernel (D, G*U), 2 input_bias (G*U,),
+    forward arguments: 0 inputs (B, T, D), 1 kernel (D, G*U), 2 input_bias (G*U,),
         3 input_masks (G, D, B), 4 keep (T, B), 5 recurrent_masks (G, U, B),
         6 recurrent_kernel (U, G*U), 7 recurrent_bias (G*U,), 8 h0 (U, B), 9 c0 (U, B)
     forward results: 0 states (U, T+1, B), 1 cells (U, T+1, B), 2 gates (4*U, T, B),
-        3 projected (G*U, T, B), a workspace
+        3 projected (G*U, T, B), a workspace, 4 inputs_t (D, T, B): the inputs in the
+        kernels' layout, for the kernel's gradient
     backward arguments: 0 d_outputs (U, T, B), 1 d_last_h (U, B), 2 d_last_c (U, B),
-        3 states, 4 cells, 5 gates, 6 inputs, 7 kernel, 8 input_masks, 9 keep,
+        3 states, 4 cells, 5 gates, 6 inputs_t, 7 kernel, 8 input_masks, 9 keep,
         10 recurrent_masks, 11 recurrent_kernel
-    backward results: 0 d_inputs, 1 d_kernel, 2 d_input_bias, 3 d_recurrent_kernel,
-        4 d_recurrent_bias, 5 d_h0, 6 d_c0, then workspaces: 7 d_projected and
-        8 d_recurrent (G*U, T, B)
+    backward results: 0 d_inputs (B, T, D), 1 d_kernel, 2 d_input_bias,
+        3 d_recurrent_kernel, 4 d_recurrent_bias, 5 d_h0, 6 d_c0, then workspaces:
+        7 d_projected and 8 d_recurrent (G*U, T, B), 9 d_inputs_t (D, T, B)
 
 T steps in processing order, D input features, G gates, U units, B the batch.
 An empty kernel means the inputs come projected (OneHotSimpleRNN looks its
@@ -71,19 +74,21 @@ def _forward_call(cell, masked, weights, masks):
     input_masks, keep, recurrent_masks = masks
     if not masked:  # the forward pass blends states only where Keras' mask masks
         keep = jnp.zeros((0, keep.shape[1]), jnp.float32)
-    _, steps, batch = inputs.shape
+    batch, steps, depth = inputs.shape
     units, width = recurrent_kernel.shape
     results = (
         _f32(units, steps + 1, batch),
         _empty_unless(cell.has_carry, units, steps + 1, batch),
         _empty_unless(cell.saved_gates, cell.saved_gates * units, steps, batch),
-        _empty_unless(kernel.shape[0], width, steps, batch),
+        _f32(width, steps, batch),
+        _empty_unless(kernel.shape[0], depth, steps, batch),
     )
     call = jax.ffi.ffi_call(targets.target_name(cell.name, "forward"), results)
-    return call(
+    states, cells, gates, _, inputs_t = call(
         inputs, kernel, input_bias, input_masks, keep, recurrent_masks,
         recurrent_kernel, recurrent_bias, h0, c0,
-    )[:3]  # fmt: skip
+    )  # fmt: skip
+    return states, cells, gates, inputs_t
 
 
 def _final(cell, return_sequences, states, cells):
@@ -95,32 +100,34 @@ def _final(cell, return_sequences, states, cells):
 def _recurrence(cell, return_sequences, masked, weights, masks):
     """weights: differentiable (inputs, kernel, input_bias, recurrent_kernel,
     recurrent_bias, h0, c0); masks: (input_masks, keep, recurrent_masks)."""
-    states, cells, _ = _forward_call(cell, masked, weights, masks)
+    states, cells, _, _ = _forward_call(cell, masked, weights, masks)
     return _final(cell, return_sequences, states, cells)
 
 
 def _recurrence_forward(cell, return_sequences, masked, weights, masks):
-    states, cells, gates = _forward_call(cell, masked, weights, masks)
-    return _final(cell, return_sequences, states, cells), (states, cells, gates, weights, masks)
+    states, cells, gates, inputs_t = _forward_call(cell, masked, weights, masks)
+    saved = states, cells, gates, inputs_t, weights, masks
+    return _final(cell, return_sequences, states, cells), saved
 
 
 def _recurrence_backward(cell, return_sequences, masked, saved, cotangents):
-    states, cells, gates, weights, masks = saved
-    inputs, kernel, recurrent_kernel, c0 = weights[0], weights[1], weights[3], weights[6]
+    states, cells, gates, inputs_t, weights, masks = saved
+    kernel, recurrent_kernel, c0 = weights[1], weights[3], weights[6]
     input_masks, keep, recurrent_masks = masks
     d_sequence, (d_last_h, d_last_c) = cotangents
     steps, batch, width = states.shape[1] - 1, states.shape[2], recurrent_kernel.shape[1]
     results = (
         *(_f32(*w.shape) for w in weights),
-        _empty_unless(kernel.shape[0], width, steps, batch),
+        _f32(width, steps, batch),
         _empty_unless(cell.own_recurrent_gradient, width, steps, batch),
+        _empty_unless(kernel.shape[0], kernel.shape[0], steps, batch),
     )
     call = jax.ffi.ffi_call(targets.target_name(cell.name, "backward"), results)
     gradients = call(
         d_sequence if return_sequences else jnp.zeros((0, 0, batch), jnp.float32),
         d_last_h,
         d_last_c if cell.has_carry else jnp.zeros(c0.shape, jnp.float32),
-        states, cells, gates, inputs, kernel, input_masks, keep, recurrent_masks,
+        states, cells, gates, inputs_t, kernel, input_masks, keep, recurrent_masks,
         recurrent_kernel,
     )  # fmt: skip
     return tuple(gradients[:7]), None
@@ -164,7 +171,6 @@ def run(
     targets.ensure_registered(cell)
     batch, _, depth = inputs.shape
     units, width = recurrent_kernel.shape
-    inputs = jnp.transpose(inputs, (2, 1, 0))
     steps = inputs.shape[1]
     keep = jnp.ones((steps, batch)) if mask is None else jnp.transpose(mask)
     keep = keep.astype(jnp.float32)
