@@ -112,7 +112,9 @@ def compare(run_dirs, out, allow_unfinished=False, lang="en") -> Comparison:
     read = [runs.read(d, allow_unfinished) for d in run_dirs]
     notes = []
     for run in read:  # a NaN in metrics.json is shown as missing, and said
-        run.metrics, found = runcheck.finite_metrics(run.metrics, runs.NUMBERS, run.path)
+        run.metrics, found = runcheck.finite_metrics(
+            run.metrics, runs.NUMBERS, run.path / runs.METRICS
+        )
         notes += found
     names = [run.path.name for run in read]
     unique = len(set(names)) == len(names)  # same folder names from different parents?
