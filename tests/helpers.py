@@ -117,3 +117,56 @@ def loss_and_gradients(model, ids, labels, training):
 
     value, grads = jax.jit(jax.value_and_grad(loss))(trainable)
     return [np.asarray(value)] + [np.asarray(g) for g in grads]
+
+
+# --- Korean reviews and your own labelled texts ----------------------------------------
+
+KOREAN_POSITIVE = ["재밌다", "최고", "감동", "좋아요", "명작", "추천", "ㅋㅋ"]
+KOREAN_NEGATIVE = ["별로", "최악", "지루", "실망", "아깝다", "노잼", "ㅠㅠ"]
+KOREAN_NEUTRAL = ["영화", "배우", "스토리", "연기", "정말", "이", "그냥", "보고"]
+
+
+def nsmc_rows(n_per_label: int, seed: int, first_id=1000):
+    """(id, document, label) rows whose sentiment shows in their words, NSMC-like."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for label, cue in ((0, KOREAN_NEGATIVE), (1, KOREAN_POSITIVE)):
+        for _ in range(n_per_label):
+            words = rng.choice(KOREAN_NEUTRAL + cue + cue, size=rng.randint(2, 9))
+            rows.append(
+                (first_id + len(rows), " ".join(words) + rng.choice([".", "!", "..."]), label)
+            )
+    order = rng.permutation(len(rows))
+    return [rows[i] for i in order]
+
+
+def nsmc_text(rows) -> str:
+    return "id\tdocument\tlabel\n" + "".join(f"{i}\t{d}\t{y}\n" for i, d, y in rows)
+
+
+def write_nsmc(folder: Path, n_per_label=30, seed=0) -> Path:
+    """A tiny folder in NSMC's format: ratings_train.txt and ratings_test.txt."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ratings_train.txt").write_text(nsmc_text(nsmc_rows(n_per_label, seed)), "utf-8")
+    test = nsmc_rows(n_per_label // 2, seed + 1, first_id=9000)
+    (folder / "ratings_test.txt").write_text(nsmc_text(test), "utf-8")
+    return folder
+
+
+def mixed_sentences(n=200, seed=0) -> list[tuple[str, int]]:
+    """n labelled sentences in English, Korean, both mixed, and with emoji."""
+    rng = np.random.RandomState(seed)
+    cues = {0: (NEGATIVE, KOREAN_NEGATIVE, "😡"), 1: (POSITIVE, KOREAN_POSITIVE, "😍")}
+    sentences = []
+    for i in range(n):
+        label = i % 2
+        english, korean, emoji = cues[label]
+        kind = i // 2 % 4
+        words = {
+            0: list(rng.choice(NEUTRAL + english, 6)),
+            1: list(rng.choice(KOREAN_NEUTRAL + korean, 5)),
+            2: list(rng.choice(english, 2)) + list(rng.choice(KOREAN_NEUTRAL + korean, 3)),
+            3: list(rng.choice(NEUTRAL + english, 4)) + [emoji],
+        }[kind]
+        sentences.append((" ".join(words), label))
+    return sentences

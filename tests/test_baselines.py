@@ -41,10 +41,8 @@ def test_tfidf_features_equal_scikit_learn():
     ours = NgramLogReg("t", ngrams=2, tfidf=True, min_df=2).fit(ids, labels)
     oracle = TfidfVectorizer(analyzer=lambda doc: doc, sublinear_tf=True, min_df=2)
     expected = oracle.fit_transform(sklearn_tokens(ids)).toarray()
-    # map our n-gram codes to scikit-learn's columns
-    names = [
-        (int(c),) if c < 2**31 else (int(c // 2**31), int(c % 2**31)) for c in ours.codes
-    ]  # fmt: skip
+    # map our n-grams ("a b") to scikit-learn's columns
+    names = [tuple(int(i) for i in term.split()) for term in ours.vocabulary]
     order = [oracle.vocabulary_[name] for name in names]
     assert sorted(order) == list(range(len(oracle.vocabulary_)))  # the same n-grams, min_df too
     np.testing.assert_allclose(ours.features(ids).toarray(), expected[:, order], atol=1e-12)
@@ -72,7 +70,34 @@ def test_a_saved_baseline_predicts_the_same(tmp_path):
     loaded = NgramLogReg.load(tmp_path / "model.npz", TFIDF_LOGREG)
     np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
     with np.load(tmp_path / "model.npz", allow_pickle=False) as f:  # plain arrays, no pickle
-        assert set(f.files) == {"codes", "idf", "weights", "settings", "bias"}
+        assert set(f.files) == {"vocabulary", "idf", "weights", "settings", "bias"}
+
+
+def test_a_baseline_saved_by_rnnlab_0_1_loads_and_predicts_the_same(tmp_path):
+    """rnnlab 0.1 saved each n-gram as an integer code (a pair (a, b) as a * 2**31 + b)."""
+    ids, labels = sequences(seed=4)
+    model = new(TFIDF_LOGREG).fit(ids, labels)
+    pairs = [[int(i) for i in term.split()] for term in model.vocabulary]
+    codes = np.array([p[0] * 2**31 + p[1] if len(p) == 2 else p[0] for p in pairs], np.int64)
+    np.savez(
+        tmp_path / "old.npz",
+        codes=codes,
+        idf=model.idf,
+        weights=model.weights,
+        settings=np.array([2, 1, 2]),
+        bias=np.array(model.bias),
+    )
+    loaded = NgramLogReg.load(tmp_path / "old.npz", TFIDF_LOGREG)
+    assert loaded.ngrams == 2 and loaded.tfidf and loaded.min_df == 2
+    np.testing.assert_array_equal(loaded.predict(ids), model.predict(ids))
+
+
+def test_three_grams_count_words_pairs_and_triples_of_neighbours():
+    ids = np.array([[0, 1, 5, 6, 7], [0, 0, 1, 5, 6]])
+    model = NgramLogReg("t", ngrams=3).fit(ids, np.array([1, 0]))
+    assert list(model.vocabulary) == ["5", "5 6", "5 6 7", "6", "6 7", "7"]
+    assert model.features(ids).toarray().tolist() == [[1] * 6, [1, 1, 0, 1, 0, 0]]
+    assert "presence of token 1-3-grams" in model.summary()
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +163,7 @@ def test_evaluate_command_on_a_labelled_file(baseline_runs, tmp_path, capsys):
     bad.write_text("text,label\nx,good\ny,0\nz,bad\n")
     assert main(["evaluate", run, "--file", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "'0', 'bad', 'good'" in err and len(err.strip().splitlines()) == 1
+    assert "bad.csv line 2: label 'good'" in err and len(err.strip().splitlines()) == 1
     good, bad_reviews = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text("a wonderful film\nloved it, great\n")
     bad_reviews.write_text("awful and boring\n")

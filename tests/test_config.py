@@ -86,3 +86,16 @@ def test_the_best_preset_is_a_recurrent_model_and_given_options_win():
     assert config.units == 16 and config.mask_zero
     with pytest.raises(RnnlabError, match="unknown preset 'fastest'; choose one of: best"):
         TrainConfig.resolve("fastest")
+
+
+def test_help_shows_argparse_defaults_except_for_flags_and_worked_out_ones():
+    parser = build_parser()
+    for command in ("reproduce", "sweep", "predict", "evaluate", "compare", "data"):
+        (sub,) = [
+            action.choices[command] for action in parser._actions if hasattr(action, "choices")
+            if isinstance(action.choices, dict) and command in action.choices
+        ]  # fmt: skip
+        text = " ".join(sub.format_help().split())
+        assert "(default: False)" not in text and "(default: None)" not in text
+        assert "(default: cpu)" in text or command in ("compare", "data")
+    assert parser.parse_args(["reproduce"]).seeds == [42] == parser.parse_args(["sweep"]).seeds

@@ -124,9 +124,7 @@ def test_every_engine_trains_as_keras_does(tiny_tarball, tmp_path, model):
     np.testing.assert_allclose(histories["fused"]["val_loss"], reference["val_loss"], atol=2e-3)
 
 
-def test_auto_is_fused_where_the_kernels_run_else_keras(
-    tiny_tarball, tmp_path, monkeypatch, capsys
-):
+def test_auto_is_fused_where_the_kernels_run_else_xla(tiny_tarball, tmp_path, monkeypatch, capsys):
     result = train(tiny_config(tiny_tarball, epochs=1, engine="auto"), tmp_path / "a", verbose=0)
     assert result.config.engine == "fused" == result.metrics["engine"]
     recorded = json.loads((result.path / runs.CONFIG).read_text())
@@ -135,8 +133,8 @@ def test_auto_is_fused_where_the_kernels_run_else_keras(
 
     monkeypatch.setattr(fused, "available", lambda: (False, "numba cannot be imported"))
     result = train(tiny_config(tiny_tarball, epochs=1, engine="auto"), tmp_path / "b", verbose=0)
-    assert result.config.engine == "keras"
-    assert "the fused engine cannot run here (numba cannot be imported); using keras" in (
+    assert result.config.engine == "xla"
+    assert "the fused engine cannot run here (numba cannot be imported); using xla" in (
         capsys.readouterr().err
     )
     with pytest.raises(RnnlabError, match="the fused engine cannot run here: numba"):

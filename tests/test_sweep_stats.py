@@ -1,4 +1,5 @@
-"""rnnlab.sweep.stats against scipy's and numpy's own functions, on fixed numbers."""
+"""rnnlab.sweep.stats's use of scipy.stats (pairing by seed, the confidence level, TOST's two
+one-sided tests) on fixed numbers, and the cases scipy answers with NaN."""
 
 import numpy as np
 import pytest

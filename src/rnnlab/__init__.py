@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "load_imdb": "rnnlab.data",
     "open_imdb": "rnnlab.data",
+    "open_dataset": "rnnlab.data",
     "get_word_index": "rnnlab.data",
     "decode_review": "rnnlab.data",
     "pad_sequences": "rnnlab.data",

@@ -6,10 +6,10 @@ the vocabulary's words occur; `tfidf-logreg` weighs words and word pairs by
 TF-IDF over the whole training vocabulary.  An RNN must beat them to be worth
 its order-reading, and on the book's settings it does not.
 
-A fitted baseline is plain arrays (the n-gram codes, their idf, the weights),
-saved as .npz without pickle and applied here with numpy: the features equal
-scikit-learn's TfidfVectorizer's (tests/test_baselines.py), and
-scikit-learn is imported only to fit.
+A fitted baseline is plain arrays (its n-grams as text, their idf, the
+weights), saved as .npz without pickle; the features are scikit-learn's
+(CountVectorizer and TfidfTransformer on the ids written as words), and
+scikit-learn is imported only when a baseline is fitted or applied.
 """
 
 import time
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-BOW_LOGREG, TFIDF_LOGREG = "bow-logreg", "tfidf-logreg"
+BOW_LOGREG, TFIDF_LOGREG, CHAR_TFIDF_LOGREG = "bow-logreg", "tfidf-logreg", "char-tfidf-logreg"
 FIRST_WORD = 2  # ids 0 and 1 are padding and the start mark: not words
 
 
@@ -33,8 +33,8 @@ class BaselineResult:
 class NgramLogReg:
     """Logistic regression on the n-grams of padded id sequences.
 
-    `ngrams` 1 (words) or 2 (words and pairs of neighbouring words); `tfidf`:
-    sublinear TF x smoothed IDF, rows scaled to length 1 (as scikit-learn's
+    `ngrams` n: runs of 1 to n neighbouring ids (1: words, 2: and word pairs; scikit-learn's
+    ngram_range (1, n)); `tfidf`: sublinear TF x smoothed IDF, rows scaled to length 1 (as
     TfidfVectorizer(sublinear_tf=True)); else 0/1 presence.  N-grams seen in
     fewer than `min_df` training reviews are left out.
     """
@@ -42,58 +42,48 @@ class NgramLogReg:
     def __init__(self, name: str, ngrams=1, tfidf=False, min_df=1, regularization=1.0):
         self.name, self.ngrams, self.tfidf = name, ngrams, tfidf
         self.min_df, self.regularization = min_df, regularization
-        self.codes = self.idf = self.weights = None
+        self.vocabulary = self.idf = self.weights = None  # n-grams as "id id ..." strings
         self.bias = 0.0
+        self._columns = None  # vocabulary -> column, made when first needed
 
     # --- features ---------------------------------------------------------------
 
-    def _grams(self, ids: np.ndarray):
-        """(row, code) of every n-gram; a pair (a, b) is coded a * 2**31 + b."""
-        ids = ids.astype(np.int64)
-        rows = np.broadcast_to(np.arange(len(ids))[:, None], ids.shape)
-        keep = ids >= FIRST_WORD
-        found = [(rows[keep], ids[keep])]
-        if self.ngrams == 2:
-            pair = keep[:, :-1] & keep[:, 1:]
-            codes = ids[:, :-1] * 2**31 + ids[:, 1:]
-            found.append((rows[:, :-1][pair], codes[pair]))
-        return np.concatenate([r for r, _ in found]), np.concatenate([c for _, c in found])
+    def _counter(self, vocabulary=None):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(
+            token_pattern=r"\S+",
+            lowercase=False,
+            ngram_range=(1, self.ngrams),
+            min_df=self.min_df,
+            vocabulary=vocabulary,
+            binary=not self.tfidf,
+            dtype=np.float64,
+        )
 
     def features(self, ids: np.ndarray):
         """The sparse (reviews, n-grams) matrix the weights apply to."""
-        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import TfidfTransformer
 
-        rows, codes = self._grams(ids)
-        column = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
-        known = self.codes[column] == codes  # n-grams training never saw are left out
-        matrix = csr_matrix(
-            (np.ones(int(known.sum()), np.float64), (rows[known], column[known])),
-            shape=(len(ids), len(self.codes)),
-        )
-        matrix.sum_duplicates()
+        if self._columns is None:
+            self._columns = {term: column for column, term in enumerate(self.vocabulary)}
+        counts = self._counter(self._columns).transform(_documents(ids))
         if not self.tfidf:
-            matrix.data[:] = 1.0
-            return matrix
-        matrix.data = 1.0 + np.log(matrix.data)  # sublinear term frequency
-        matrix = matrix.multiply(self.idf).tocsr()
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1))).ravel()
-        norms[norms == 0] = 1.0
-        return csr_matrix(matrix.multiply(1.0 / norms[:, None]))
+            return counts
+        weighting = TfidfTransformer(sublinear_tf=True)
+        weighting.idf_ = self.idf
+        return weighting.transform(counts)
 
     # --- fit, predict, save -------------------------------------------------------
 
     def fit(self, ids: np.ndarray, labels: np.ndarray) -> "NgramLogReg":
-        from scipy.sparse import csr_matrix
+        from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.linear_model import LogisticRegression
 
-        rows, codes = self._grams(ids)
-        vocabulary, column = np.unique(codes, return_inverse=True)
-        counts = csr_matrix((np.ones(len(codes)), (rows, column)), (len(ids), len(vocabulary)))
-        counts.sum_duplicates()
-        reviews_with = np.bincount(counts.indices, minlength=len(vocabulary))
-        kept = reviews_with >= self.min_df
-        self.codes = vocabulary[kept]
-        self.idf = np.log((1 + len(ids)) / (1 + reviews_with[kept])) + 1.0  # smoothed
+        counter = self._counter()
+        counts = counter.fit_transform(_documents(ids))
+        self.vocabulary = counter.get_feature_names_out().astype(str)
+        self.idf, self._columns = TfidfTransformer().fit(counts).idf_, None
         model = LogisticRegression(C=self.regularization, max_iter=2000)
         model.fit(self.features(ids), labels)
         self.weights, self.bias = model.coef_[0].astype(np.float64), float(model.intercept_[0])
@@ -110,27 +100,33 @@ class NgramLogReg:
     def save(self, path: Path) -> None:
         from .files import atomic_write
 
-        arrays = {"codes": self.codes, "idf": self.idf, "weights": self.weights}
+        arrays = {"vocabulary": self.vocabulary, "idf": self.idf, "weights": self.weights}
         arrays["settings"] = np.array([self.ngrams, int(self.tfidf), self.min_df])
         arrays["bias"] = np.array(self.bias)
-        atomic_write(path, lambda f: np.savez(f, **arrays))
+        atomic_write(path, lambda f: np.savez_compressed(f, **arrays))
 
     @classmethod
     def load(cls, path: Path, name: str) -> "NgramLogReg":
         with np.load(path, allow_pickle=False) as f:
             ngrams, tfidf, min_df = (int(v) for v in f["settings"])
+            if "codes" in f.files:  # rnnlab 0.1: n-gram codes, a pair (a, b) as a * 2**31 + b
+                vocabulary = np.array([_code_as_text(c) for c in f["codes"].tolist()])
+            else:
+                vocabulary = f["vocabulary"]
             model = cls(name, ngrams, bool(tfidf), min_df)
-            model.codes, model.idf, model.weights = f["codes"], f["idf"], f["weights"]
+            model.vocabulary, model.idf, model.weights = vocabulary, f["idf"], f["weights"]
             model.bias = float(f["bias"])
-        if not (len(model.codes) == len(model.idf) == len(model.weights)):
+        if not (len(model.vocabulary) == len(model.idf) == len(model.weights)):
             raise ValueError("arrays of different lengths")
         return model
 
     def summary(self) -> str:
-        kind = "TF-IDF of words and word pairs" if self.ngrams == 2 else "which words occur"
+        kinds = {1: "which words occur", 2: "TF-IDF of words and word pairs"}
+        other = f"{'TF-IDF' if self.tfidf else 'presence'} of token 1-{self.ngrams}-grams"
+        kind = kinds.get(self.ngrams, other)
         return (
             f"{self.name}: logistic regression on {kind}\n"
-            f"  features (n-grams): {len(self.codes):,}\n"
+            f"  features (n-grams): {len(self.vocabulary):,}\n"
             f"  parameters: {self.count_params():,} (one weight per feature, and a bias)"
         )
 
@@ -139,6 +135,8 @@ def new(name: str) -> NgramLogReg:
     """A baseline by its registry name, with its settings."""
     if name == BOW_LOGREG:
         return NgramLogReg(name)
+    if name == CHAR_TFIDF_LOGREG:
+        return NgramLogReg(name, ngrams=3, tfidf=True, min_df=2, regularization=4.0)
     return NgramLogReg(name, ngrams=2, tfidf=True, min_df=2, regularization=4.0)
 
 
@@ -160,3 +158,12 @@ def loss_and_accuracy(model, ids, labels) -> tuple[float, float]:
     p = np.clip(model.predict(ids)[:, 0].astype(np.float64), 1e-7, 1 - 1e-7)
     loss = -np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p))
     return float(loss), float(((p >= 0.5) == labels).mean())
+
+
+def _documents(ids: np.ndarray) -> list[str]:
+    """Each review's word ids (padding and the start mark left out) as one text."""
+    return [" ".join(map(str, row[row >= FIRST_WORD].tolist())) for row in np.asarray(ids)]
+
+
+def _code_as_text(code: int) -> str:
+    return f"{code >> 31} {code & (2**31 - 1)}" if code >= 2**31 else str(code)

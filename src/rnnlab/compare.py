@@ -82,11 +82,12 @@ COLUMNS = [  # the English names: comparison.csv's columns, and the catalogue's 
 
 
 def _comparable_key(run: runs.Run) -> tuple:
-    return (run.data["content_hash"], run.config.num_words, run.config.maxlen)
+    return (run.data["content_hash"], run.config.tokenizer, run.config.num_words,
+            run.config.maxlen)  # fmt: skip
 
 
 def mark_incomparable(compared: list[ComparedRun]) -> list[str]:
-    """Note, in each run and as warnings, the runs whose data, num_words or maxlen
+    """Note, in each run and as warnings, the runs whose data, tokenizer, num_words or maxlen
     differ from the first run's (their numbers are not directly comparable)."""
     first = compared[0]
     reference = _comparable_key(first.run)
@@ -96,7 +97,9 @@ def mark_incomparable(compared: list[ComparedRun]) -> list[str]:
         if key != reference:
             what = [
                 name
-                for name, a, b in zip(("data", "num_words", "maxlen"), reference, key, strict=True)
+                for name, a, b in zip(
+                    ("data", "tokenizer", "num_words", "maxlen"), reference, key, strict=True
+                )
                 if a != b
             ]
             entry.differs, entry.against = what, first.name

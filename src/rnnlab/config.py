@@ -11,12 +11,15 @@ import os
 from dataclasses import dataclass, field, fields
 
 from . import engine, tutorial
+from .data.tokenizers import DEFAULT_SUBWORD_VOCABULARY
 from .errors import RnnlabError
 from .models import MODELS, PRESETS, Architecture
 
 DATA_HELP = (
-    "IMDB source: a Keras imdb.npz, an aclImdb .tar.gz or folder, or the name of a download "
-    "('keras', 'aclimdb'). Default: $RNNLAB_DATA, else download 'keras'."
+    "the data: a Keras imdb.npz, an aclImdb .tar.gz or folder, a folder holding NSMC's "
+    "ratings_train.txt and ratings_test.txt, your labelled .tsv/.csv/.jsonl file (split 80/20 "
+    "by label, seed 42) or two files TRAIN,TEST, or the name of a download ('keras', "
+    "'aclimdb', 'nsmc'). Default: $RNNLAB_DATA, else download 'keras'."
 )
 
 
@@ -77,6 +80,29 @@ class TrainConfig:
         "NAME",
     )
     data: str | None = setting(None, DATA_HELP, any_text, "PATH")
+    tokenizer: str = setting(
+        "word",
+        "how a review becomes tokens: word (rnnlab's word rules, for IMDB), char (every "
+        "character, Hangul syllables included; a space is a token), or subword (a "
+        "sentencepiece vocabulary learned from the training split, saved in the run folder)",
+        one_of("word", "char", "subword"),
+    )
+    subword_vocab: int = setting(
+        DEFAULT_SUBWORD_VOCABULARY,
+        "with --tokenizer subword: the pieces sentencepiece learns",
+        whole_number(16, 1_000_000),
+        "N",
+    )
+    text_column: str | None = setting(
+        None,
+        "the column or field of your data file that holds the text (default: document, text "
+        "or review)",
+        any_text,
+        "NAME",
+    )
+    label_column: str | None = setting(
+        None, "the column or field holding the label (default: label)", any_text, "NAME"
+    )
     num_words: int = setting(
         tutorial.NUM_WORDS,
         "keep the N most frequent words; the others become the OOV id 2",
@@ -129,7 +155,7 @@ class TrainConfig:
         engine.DEFAULT,
         "how the model runs: "
         + "; ".join(f"{e.name}: {e.description}" for e in engine.ENGINES.values())
-        + f"; {engine.AUTO}: fused where it can run, else keras",
+        + f"; {engine.AUTO}: fused where it can run, else xla",
         one_of(*engine.CHOICES),
     )
 
@@ -174,6 +200,12 @@ class TrainConfig:
                 "machine has free: choose a smaller --maxlen, --units, --embedding-dim, "
                 "--num-words or --batch-size"
             )
+
+    @property
+    def data_options(self) -> dict:
+        """How the data is read and tokenized: `open_dataset`'s options besides the path."""
+        names = ("tokenizer", "subword_vocab", "text_column", "label_column")
+        return {name: getattr(self, name) for name in names}
 
     @property
     def shape(self) -> Architecture:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from . import runs, tutorial
 from .baselines import NgramLogReg, loss_and_accuracy
-from .data import open_imdb
+from .data import open_dataset
 from .engine import ENGINES
 from .errors import RnnlabError
 
@@ -24,7 +24,7 @@ def evaluate(run_dir, data=None, allow_unfinished=False) -> Evaluation:
     """Test loss and accuracy of a saved run's best model."""
     model = runs.load_model(run_dir, allow_unfinished)
     config, trained_on = runs.read_config(run_dir)
-    raw = open_imdb(data if data is not None else trained_on["path"])
+    raw = open_dataset(data if data is not None else trained_on["path"], **config.data_options)
     split = tutorial.load_and_split(
         raw, config.num_words, config.maxlen, config.padding, config.truncating
     )

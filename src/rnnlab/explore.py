@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from . import tutorial
-from .data import RawImdb, length_stats, memory_table, open_imdb
+from .data import RawDataset, length_stats, memory_table, open_dataset
 from .data.imdb import decode_review
 from .i18n import gettext_for
 
@@ -19,6 +19,7 @@ from .i18n import gettext_for
 @dataclass
 class Exploration:
     source: str
+    tokenizer: str
     from_cache: bool
     load_seconds: float
     num_words: int
@@ -36,18 +37,20 @@ class Exploration:
     padded_example: np.ndarray
     memory: list[dict]
     lengths: list[int]  # of the training split's reviews
+    empty: dict[str, int]  # per split: reviews without a token (kept: they read as [START])
     histogram: Path | None  # where the length histogram was drawn
 
 
-def explore(data=None, num_words=500, maxlen=100, out_dir=None) -> Exploration:
-    """Load IMDB, split, pad, and draw the length histogram into `out_dir` (if given).
+def explore(data=None, num_words=500, maxlen=100, out_dir=None, **data_options) -> Exploration:
+    """Load the data, split, pad, and draw the length histogram into `out_dir` (if given).
 
-    `data` is a data spec (see `open_imdb`) or an already opened `RawImdb`.
+    `data` is a data spec (see `open_dataset`, which takes `data_options`: the
+    tokenizer, the columns) or an already opened `RawDataset`.
     """
     from .report import plot_length_histogram
 
     started = time.perf_counter()
-    raw = data if isinstance(data, RawImdb) else open_imdb(data)
+    raw = data if isinstance(data, RawDataset) else open_dataset(data, **data_options)
     load_seconds = time.perf_counter() - started
     split = tutorial.load_and_split(raw, num_words=num_words, maxlen=maxlen)
     x_train, y_train = split.loaded_input, split.loaded_target
@@ -60,6 +63,7 @@ def explore(data=None, num_words=500, maxlen=100, out_dir=None) -> Exploration:
     example = min(5, len(split.train_x) - 1)  # the tutorial prints train_seq[5]
     return Exploration(
         source=raw.source,
+        tokenizer=raw.tokenizer.name,
         from_cache=raw.from_cache,
         load_seconds=load_seconds,
         num_words=num_words,
@@ -79,6 +83,10 @@ def explore(data=None, num_words=500, maxlen=100, out_dir=None) -> Exploration:
             {"train": len(split.train_x), "val": len(split.val_x)}, maxlen, num_words
         ),
         lengths=lengths,
+        empty={
+            "train": int((raw.x_train.lengths == 0).sum()),
+            "test": int((raw.x_test.lengths == 0).sum()),
+        },  # fmt: skip
         histogram=histogram,
     )
 
@@ -117,6 +125,9 @@ def format_exploration(ex: Exploration) -> str:
     s = ex.stats
     lines = [
         f"data: {ex.source}, {how} in {ex.load_seconds:.2f} s",
+        f"tokenizer: {ex.tokenizer} (lengths count its tokens); reviews without a token (kept, "
+        "read as [START] alone): "
+        f"train {ex.empty['train']:,}, test {ex.empty['test']:,}",
         "",
         f"1. load_imdb(num_words={ex.num_words})",
         f"   train: {ex.n_train:,} reviews   test: {ex.n_test:,} reviews",
@@ -129,7 +140,8 @@ def format_exploration(ex: Exploration) -> str:
         "2. train/validation split (80/20, random_state=42)",
         f"   train: {ex.n_train_split:,}   validation: {ex.n_val_split:,}",
         f"   training-split lengths: mean {s['mean']:.5f}, median {s['median']:.1f} "
-        f"(min {s['min']}, p90 {s['p90']:.0f}, max {s['max']})",
+        f"(min {s['min']}, p90 {s['p90']:.0f}, p95 {s['p95']:.0f}, p99 {s['p99']:.0f}, "
+        f"max {s['max']})",
         f"   histogram: {ex.histogram or 'drawn in the report'}",
         "",
         f"3. pad_sequences(maxlen={ex.maxlen})  (padding and truncating 'pre', as in Keras)",

@@ -16,7 +16,7 @@ from pathlib import Path
 from . import runs
 from .child import cores
 from .config import TrainConfig
-from .data import open_imdb
+from .data import open_dataset
 from .errors import RnnlabError
 from .explore import explore, format_exploration, memory_lines
 from .i18n import N_, gettext_for, translation
@@ -75,7 +75,8 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
     if STORY_SEED not in seeds:
         raise RnnlabError(f"the report tells seed {STORY_SEED}'s story: include it in --seeds")
     started = time.perf_counter()
-    raw = open_imdb(data)  # tokenized and cached (when new) before the workers read it
+    # tokenized and cached (when new) before the workers read it
+    raw = open_dataset(data, **TrainConfig(**settings).data_options)
     config = TrainConfig(data=raw.path, **settings)
     axes = {"model": list(CHAPTERS[chapter]), **{k: [v] for k, v in settings.items()}}
     configurations = grid.build(axes, None, list(seeds))

@@ -3,16 +3,16 @@
 One module owns them, so that nothing else needs to know a file name or a
 format: config.json (the settings, the data, the versions), summary.txt,
 history.csv, best.keras (the best epoch by val_loss), curves.png,
-metrics.json, and preprocessing.json (what predicting on raw text needs).
+metrics.json, and preprocessing.json (what predicting on raw text needs: the
+tokenizer's name and version, the vocabulary, the padding), with a subword
+tokenizer's sentencepiece model beside it in tokenizer.model.
 `check` is the one test of whether a folder is a run folder.  Keras is
 imported only to load a model, so that `rnnlab compare` starts at once.
 """
 
 import csv
-import fcntl
 import io
 import json
-import os
 import resource
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -22,9 +22,10 @@ from pathlib import Path
 from . import runcheck
 from .config import TrainConfig
 from .data.encoder import INDEX_FROM, OOV, START, TextEncoder
-from .data.tokenizer import TOKENIZER_VERSION
+from .data.tokenizers import from_spec
 from .errors import RnnlabError
-from .files import write_json, write_text
+from .files import atomic_write, write_json, write_text
+from .locks import Lock, try_acquire
 
 CONFIG = "config.json"
 SUMMARY = "summary.txt"
@@ -34,13 +35,14 @@ BASELINE_MODEL = "model.npz"  # a bag-of-words baseline's arrays (baselines.py),
 CURVES = "curves.png"
 METRICS = "metrics.json"
 PREPROCESSING = "preprocessing.json"
+TOKENIZER_MODEL = "tokenizer.model"  # a subword tokenizer's sentencepiece model (its own format)
 FINISHED = "finished"  # written last: the run completed
 RUN_FILES = (CONFIG, SUMMARY, HISTORY, BEST_MODEL, CURVES, METRICS, PREPROCESSING, FINISHED)
-LOCK = ".rnnlab.lock"  # held (flock) by the process writing the run
+LOCK = ".rnnlab.lock"  # held (locks.Lock) by the process writing the run
 STATE = ".resume.npz"  # what --resume needs (checkpoints.py); removed when the run finishes
 PAGE = "page.html"  # what `rnnlab page` writes by default
-WRITTEN = (*RUN_FILES, BASELINE_MODEL, PAGE, STATE)  # all --overwrite removes
-PREPROCESSING_FORMAT = 1
+WRITTEN = (*RUN_FILES, BASELINE_MODEL, TOKENIZER_MODEL, PAGE, STATE)  # all --overwrite removes
+PREPROCESSING_FORMAT = 2  # 2: the tokenizer is named (format 1: the word tokenizer)
 
 
 @dataclass
@@ -60,7 +62,7 @@ class Run:
 def claim(out: Path, overwrite=False, resume=False):
     """Hold the run folder `out` for this process, for the life of the block.
 
-    An OS lock (flock) on a file in the folder: a second writer gets a one-line
+    An OS lock (locks.py) on a file in the folder: a second writer gets a one-line
     error instead of mixing its files with the first's, and the kernel
     releases the lock when the process ends, however it ends, so a run killed
     with -9 never blocks `--resume`.  The folder is then empty (a used one is
@@ -74,15 +76,13 @@ def claim(out: Path, overwrite=False, resume=False):
         if is_finished(out):
             raise RnnlabError(f"{out} is a finished run; there is nothing to resume")
     out.mkdir(parents=True, exist_ok=True)
-    lock = os.open(out / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = Lock(out / LOCK)
+    if not try_acquire(lock):
+        raise RnnlabError(
+            f"run folder {out} is in use by another rnnlab process; wait for it to finish, "
+            "or choose another --out"
+        )
     try:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RnnlabError(
-                f"run folder {out} is in use by another rnnlab process; wait for it to finish, "
-                "or choose another --out"
-            ) from None
         used = [p for p in out.iterdir() if p.name != LOCK]
         if used and not resume:
             if not overwrite:
@@ -93,7 +93,7 @@ def claim(out: Path, overwrite=False, resume=False):
                 (out / name).unlink(missing_ok=True)
         yield out
     finally:
-        os.close(lock)  # closing releases the lock
+        lock.release()
 
 
 def is_finished(run_dir) -> bool:
@@ -162,11 +162,15 @@ def write_history(path: Path, history: dict) -> None:
 
 
 def write_preprocessing(out: Path, encoder: TextEncoder) -> None:
+    tokenizer = encoder.tokenizer
+    if tokenizer.model is not None:
+        atomic_write(out / TOKENIZER_MODEL, lambda f: f.write(tokenizer.model))
     write_json(
         out / PREPROCESSING,
         {
             "format": PREPROCESSING_FORMAT,
-            "tokenizer_version": TOKENIZER_VERSION,
+            "tokenizer": tokenizer.name,
+            "tokenizer_version": tokenizer.version,
             "num_words": encoder.num_words,
             "maxlen": encoder.maxlen,
             "padding": encoder.padding,
@@ -286,16 +290,12 @@ def read_encoder(run_dir) -> TextEncoder:
         )
     try:
         spec = json.loads(path.read_text(encoding="utf-8"))
-        if spec.get("format") != PREPROCESSING_FORMAT:
+        if spec.get("format") not in (1, PREPROCESSING_FORMAT):
             raise RnnlabError(
-                f"{path} has format {spec.get('format')}, this rnnlab reads format "
+                f"{path} has format {spec.get('format')}, this rnnlab reads formats 1 to "
                 f"{PREPROCESSING_FORMAT}: use the rnnlab version that trained it, or retrain"
             )
-        if spec["tokenizer_version"] != TOKENIZER_VERSION:
-            raise RnnlabError(
-                f"{path} was made with tokenizer v{spec['tokenizer_version']}, this rnnlab has "
-                f"v{TOKENIZER_VERSION}: use the rnnlab version that trained it, or retrain"
-            )
+        tokenizer = _read_tokenizer(run_dir, spec)
         runcheck.check_preprocessing(spec, path)
         keras_defaults = (spec["index_from"], spec["start_char"], spec["oov_char"])
         if keras_defaults != (INDEX_FROM, START, OOV):
@@ -306,9 +306,30 @@ def read_encoder(run_dir) -> TextEncoder:
             spec["maxlen"],
             spec["padding"],
             spec["truncating"],
+            tokenizer,
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise RnnlabError(f"{path} is unreadable ({type(error).__name__}: {error})") from None
+
+
+def _read_tokenizer(run_dir: Path, spec: dict):
+    """The tokenizer preprocessing.json names (format 1: the word tokenizer)."""
+    name, version = spec.get("tokenizer", "word"), spec["tokenizer_version"]
+    model = None
+    if name == "subword":
+        try:
+            model = (run_dir / TOKENIZER_MODEL).read_bytes()
+        except OSError:
+            raise RnnlabError(
+                f"{run_dir} has no {TOKENIZER_MODEL}, the subword tokenizer its model was "
+                "trained with: copy the whole run folder, or retrain"
+            ) from None
+    try:
+        return from_spec({"name": name, "version": version}, model)
+    except ValueError as error:
+        raise RnnlabError(f"{run_dir / PREPROCESSING}: {error}") from None
+    except RuntimeError:  # sentencepiece's error for a damaged model file
+        raise RnnlabError(f"{run_dir / TOKENIZER_MODEL} is damaged; train the run again") from None
 
 
 def load_model(run_dir, allow_unfinished=False):

@@ -21,9 +21,9 @@ import numpy as np
 
 from . import __version__, baselines, checkpoints, runs, tutorial
 from .config import TrainConfig
-from .data import TOKENIZER_VERSION, open_imdb
+from .data import open_dataset
 from .data.encoder import TextEncoder
-from .data.sources import data_spec
+from .data.sources import DOWNLOADS, data_spec, local_paths
 from .engine import get_engine
 from .engine.startup import device_in_use, use_compilation_cache
 from .errors import RnnlabError
@@ -41,7 +41,6 @@ def versions() -> dict:
         "jax": jax.__version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
-        "tokenizer": TOKENIZER_VERSION,
     }
 
 
@@ -70,18 +69,21 @@ def resume(run_dir, verbose=2, callbacks=()) -> runs.Run:
         return _train(config, run_dir, state, verbose, data, callbacks)
 
 
-def load_split(data: str | None, num_words, maxlen, padding, truncating):
-    """(the opened source, steps 1-3 on it), kept for the process's next trainings while
-    the source file is unchanged: a sweep worker reads and pads the data once."""
+def load_split(data: str | None, config: TrainConfig):
+    """(the opened source, steps 1-3 on it) for `config`'s data settings, kept for the
+    process's next trainings while the source files are unchanged: a sweep worker
+    reads and pads the data once."""
     spec = data_spec(data)
-    path = Path(spec)
-    stamp = (path.stat().st_mtime_ns, path.stat().st_size) if path.is_file() else None
-    return _load_split(spec, stamp, num_words, maxlen, padding, truncating)
+    paths = [] if spec in DOWNLOADS else local_paths(spec)
+    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
+    options = tuple(sorted(config.data_options.items()))
+    settings = config.num_words, config.maxlen, config.padding, config.truncating
+    return _load_split(spec, stamp, options, *settings)
 
 
 @functools.lru_cache(maxsize=4)
-def _load_split(spec: str, stamp, num_words, maxlen, padding, truncating):
-    raw = open_imdb(spec)
+def _load_split(spec: str, stamp, options, num_words, maxlen, padding, truncating):
+    raw = open_dataset(spec, **dict(options))
     return raw, tutorial.load_and_split(raw, num_words, maxlen, padding, truncating)
 
 
@@ -93,11 +95,13 @@ def _write_start(out: Path, config: TrainConfig, raw, split, summary: str) -> No
     """What a run folder holds from its start: summary, settings, preprocessing."""
     runs.write_model_summary(out, summary)
     sizes = {"train": len(split.train_x), "val": len(split.val_x), "test": len(split.test_x)}
-    runs.write_config(out, config, _data_record(raw), sizes, versions())
+    tokenizer = {"tokenizer": raw.tokenizer.spec()}  # the one that made this run's tokens
+    runs.write_config(out, config, _data_record(raw), sizes, {**versions(), **tokenizer})
     if raw.words is not None:  # a Keras npz without its word index has no words to map
         encoder = TextEncoder(
-            raw.words, config.num_words, config.maxlen, config.padding, config.truncating
-        )
+            raw.words, config.num_words, config.maxlen, config.padding, config.truncating,
+            raw.tokenizer,
+        )  # fmt: skip
         runs.write_preprocessing(out, encoder)
 
 
@@ -105,8 +109,7 @@ def _train_baseline(config: TrainConfig, out: Path) -> runs.Run:
     """A bag-of-words baseline (baselines.py) on the same split, into a run folder of the
     files that apply: no epochs, so no history, curves or best.keras."""
     started = time.perf_counter()
-    settings = config.num_words, config.maxlen, config.padding, config.truncating
-    raw, split = load_split(config.data, *settings)
+    raw, split = load_split(config.data, config)
     model = baselines.new(config.model).fit(split.train_x, split.train_y)
     _write_start(out, config, raw, split, model.summary())
     model.save(out / runs.BASELINE_MODEL)
@@ -135,8 +138,7 @@ def _train(config: TrainConfig, out: Path, resumed, verbose, data_record=None,
     started = time.perf_counter()
     use_compilation_cache()
     source = data_record["path"] if data_record else config.data
-    settings = config.num_words, config.maxlen, config.padding, config.truncating
-    raw, split = load_split(source, *settings)
+    raw, split = load_split(source, config)
     if data_record and raw.content_hash != data_record["content_hash"]:
         raise RnnlabError(
             f"the data at {raw.path} changed since {out} began training; it cannot be resumed"

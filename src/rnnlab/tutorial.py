@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import RawImdb, open_imdb, pad_sequences, train_val_split
+from .data import RawDataset, open_dataset, pad_sequences, train_val_split
 
 # The book's settings, and why.
 NUM_WORDS = 500  # the 500 most frequent words; every rarer word becomes the OOV id 2
@@ -47,10 +47,11 @@ class Split:
 def load_and_split(
     source=None, num_words=NUM_WORDS, maxlen=MAXLEN, padding="pre", truncating="pre"
 ):
-    """Steps 1-3; `source` is a data spec (see `rnnlab.data.open_imdb`) or an opened RawImdb."""
+    """Steps 1-3; `source` is a data spec (see `rnnlab.data.open_dataset`) or an opened
+    RawDataset (IMDB, NSMC or your own labelled texts)."""
     # Step 1. Load IMDB like keras.datasets.imdb.load_data(num_words=500): every review is a
     # list of word ids, 1 marks its start and 2 a word outside the 500 most frequent.
-    raw = source if isinstance(source, RawImdb) else open_imdb(source)
+    raw = source if isinstance(source, RawDataset) else open_dataset(source)
     (loaded_input, loaded_target), (test_input, test_target) = raw.load_data(num_words=num_words)
 
     # Step 2. Hold out 20% of the training reviews for validation, as

@@ -3,6 +3,7 @@
 import io
 import sys
 
+from ..config import TrainConfig
 from ..errors import RnnlabError
 from .options import config_from, given_settings
 
@@ -76,6 +77,7 @@ def run_reproduce(args) -> None:
         epochs=args.epochs,
         engine=args.engine,
         lang=lang,
+        **{name: getattr(args, name) for name in TrainConfig().data_options},
     )
     headers, rows = results_table(result.runs)
     print()
@@ -181,7 +183,8 @@ def _evaluate_texts(args) -> None:
 def run_data(args) -> None:
     from ..explore import explore, format_exploration
 
-    print(format_exploration(explore(args.data, args.num_words, args.maxlen, args.out)))
+    options = {name: getattr(args, name) for name in TrainConfig().data_options}
+    print(format_exploration(explore(args.data, args.num_words, args.maxlen, args.out, **options)))
 
 
 def run_sweep(args) -> None:

@@ -9,8 +9,23 @@ from ..config import TrainConfig, whole_number
 EXIT_BUG, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE = 1, 2, 130, 141
 
 
+class DefaultsShown(argparse.ArgumentDefaultsHelpFormatter):
+    """argparse's own "(default: ...)" after an option's help, except for flags and for
+    options whose default is worked out later (None: the help says how)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage mistake is one line (argparse prints two)."""
+    """argparse, but a usage mistake is one line (argparse prints two), and --help shows
+    each option's default."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsShown)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
@@ -91,9 +106,10 @@ def add_config_options(parser, names=None, lists=False, given_only=False):
             continue
         choices = getattr(spec.metadata["check"], "choices", None)
         metavar = spec.metadata["metavar"] or ("{" + ",".join(choices) + "}" if choices else None)
-        default = "" if spec.default is None else f" (default: {spec.default}"
-        if default and given_only and spec.name != "model":
-            default += ", or the model's or preset's own"
+        shown = ""  # argparse shows the default, but not of an option left out when not given
+        if given_only and spec.default is not None:
+            own = "" if spec.name == "model" else ", or the model's or preset's own"
+            shown = f" (default: {spec.default}{own})"
         option = "--" + spec.name.replace("_", "-")
         parser.add_argument(
             *([option + "s", option] if lists and spec.name == "model" else [option]),
@@ -101,7 +117,7 @@ def add_config_options(parser, names=None, lists=False, given_only=False):
             type=_config_values(spec) if lists else _config_value(spec),
             default=argparse.SUPPRESS if given_only else [spec.default] if lists else spec.default,
             metavar=f"{metavar or 'VALUE'}[,...]" if lists else metavar,
-            help=spec.metadata["help"].replace("%", "%%") + default + (")" if default else ""),
+            help=spec.metadata["help"].replace("%", "%%") + shown,
         )
 
 
@@ -162,7 +178,7 @@ def add_jobs_option(parser):
         type=count,
         default=cores,
         metavar="N",
-        help=f"worker processes on this machine (default: {cores}, one per core)",
+        help="worker processes on this machine: one per core",
     )
 
 
@@ -171,9 +187,9 @@ def add_device_option(parser):
         "--device",
         choices=("cpu", "gpu", "auto"),
         default="cpu",
-        help="where JAX runs: cpu (default: these small RNNs run faster there than on a GPU, "
-        "where every time step is a kernel launch), gpu (CUDA; not with the fused engine), "
-        "or auto (JAX's choice)",
+        help="where JAX runs: cpu (these small RNNs run faster there than on a GPU, where "
+        "every time step is a kernel launch), gpu (CUDA; not with the fused engine), or auto "
+        "(JAX's choice)",
     )
 
 
@@ -185,7 +201,8 @@ def add_review_file_options(parser, what: str, formats: tuple[str, ...]):
     )
     parser.add_argument(
         "--text-field",
-        default="text",
+        "--text-column",
+        dest="text_field",
         metavar="NAME",
-        help="column or field holding the review (default: text)",
+        help="column or field holding the review (default: document, text or review)",
     )

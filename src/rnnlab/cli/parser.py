@@ -21,6 +21,7 @@ from .options import (
 )
 
 CONFIG_NAMES = [spec.name for spec in fields(TrainConfig)]
+DATA_OPTIONS = tuple(TrainConfig().data_options)  # how the data is read and tokenized
 
 
 def _seeds(text: str) -> list[int]:
@@ -54,8 +55,8 @@ def _add_lang_option(parser) -> None:
 def build_parser() -> Parser:
     parser = Parser(
         prog="rnnlab",
-        description="Recurrent neural networks on IMDB reviews: the Keras tutorial "
-        "(혼공머신 9-2/9-3), reproduced and explained.",
+        description="Recurrent neural networks on movie reviews (IMDB, Korean NSMC) and your "
+        "own labelled texts: the Keras tutorial (혼공머신 9-2/9-3), reproduced and explained.",
     )
     parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
@@ -63,12 +64,13 @@ def build_parser() -> Parser:
 
     data = subcommands.add_parser(
         "data",
-        help="load IMDB and print the tutorial's data exploration",
-        description="Load IMDB like keras.datasets.imdb.load_data, split 80/20, pad, and print "
-        "what the tutorial prints: sizes, a review as ids and words, length statistics, a "
-        "padded example, the memory cost of one-hot input. Writes the length histogram.",
+        help="load a data set and print the tutorial's data exploration",
+        description="Load the data (IMDB, NSMC, your own labelled file) like "
+        "keras.datasets.imdb.load_data, split 80/20, pad, and print what the tutorial prints: "
+        "sizes, a review as ids and tokens, length statistics in tokens, a padded example, the "
+        "memory cost of one-hot input. Writes the length histogram, to choose --maxlen.",
     )
-    add_config_options(data, ("data", "num_words", "maxlen"))
+    add_config_options(data, ("data", "num_words", "maxlen", *DATA_OPTIONS))
     data.add_argument("--out", metavar="DIR", default="runs/data", help="output folder")
     data.set_defaults(run=commands.run_data)
 
@@ -112,15 +114,18 @@ def build_parser() -> Parser:
     evaluate.add_argument("--data", metavar="PATH", help="evaluate on this source instead")
     add_review_file_options(
         evaluate,
-        "labelled reviews: .csv or .jsonl with a text and a label (0/1, neg/pos or "
-        "negative/positive) per review",
-        formats=("csv", "jsonl"),
+        "labelled reviews: .tsv, .csv or .jsonl with a text and a label (0/1, neg/pos or "
+        "negative/positive) per review, or a .txt whose first line is NSMC's header "
+        "id<TAB>document<TAB>label (then tab-separated, no quoting: NSMC's ratings_test.txt "
+        "as it is); - reads standard input (once)",
+        formats=("txt", "tsv", "csv", "jsonl"),
     )
     evaluate.add_argument(
         "--label-field",
-        default="label",
+        "--label-column",
+        dest="label_field",
         metavar="NAME",
-        help="column or field holding the label (default: label)",
+        help="column or field holding the label",
     )
     evaluate.add_argument("--positives", metavar="PATH", help="positive reviews, one a line")
     evaluate.add_argument("--negatives", metavar="PATH", help="negative reviews, one a line")
@@ -128,7 +133,7 @@ def build_parser() -> Parser:
         "--format",
         choices=("table", "json"),
         default="table",
-        help="output format (default: table)",
+        help="output format",
     )
     add_allow_unfinished(evaluate)
     add_device_option(evaluate)
@@ -143,25 +148,22 @@ def build_parser() -> Parser:
         "self-contained report.html with every table and picture. The models train as a "
         "sweep (see rnnlab sweep): running the command again continues where it stopped.",
     )
-    reproduce.add_argument(
-        "--chapter", choices=("9-2", "9-3", "all"), default="9-2", help="(default: 9-2)"
-    )
-    add_config_options(reproduce, ("data", "epochs", "engine"))
+    reproduce.add_argument("--chapter", choices=("9-2", "9-3", "all"), default="9-2")
+    add_config_options(reproduce, ("data", "epochs", "engine", *DATA_OPTIONS))
     reproduce.add_argument(
         "--seeds",
         type=_seeds,
-        default=[42],
+        default="1",  # parsed as if given: [42]
         metavar="N|LIST",
         help="train each model with N seeds (42, 43, ...) or these (42,7,9: 42 included), and "
-        "add the statistics over seeds to the report; seed 42 stays the one shown in detail "
-        "(default: 1)",
+        "add the statistics over seeds to the report; seed 42 stays the one shown in detail",
     )
     add_jobs_option(reproduce)
     reproduce.add_argument(
         "--out",
         metavar="DIR",
         default="runs/reproduce",
-        help="output folder (default: %(default)s)",
+        help="output folder",
     )
     reproduce.add_argument(
         "--overwrite", action="store_true", help="start again in a folder of an earlier run"
@@ -188,9 +190,9 @@ def build_parser() -> Parser:
     sweep.add_argument(
         "--seeds",
         type=_seeds,
-        default=[42],
+        default="1",  # parsed as if given: [42]
         metavar="N|LIST",
-        help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9) (default: 1, seed 42)",
+        help="N seeds (42, 43, ... 42+N-1) or a comma list (1,7,9)",
     )
     sweep.add_argument(
         "--preset",
@@ -266,9 +268,7 @@ def build_parser() -> Parser:
         "or maxlen are flagged.",
     )
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folders")
-    compare.add_argument(
-        "--out", metavar="DIR", default="runs/compare", help="output folder (default: %(default)s)"
-    )
+    compare.add_argument("--out", metavar="DIR", default="runs/compare", help="output folder")
     add_allow_unfinished(compare)
     _add_lang_option(compare)
     compare.set_defaults(run=commands.run_compare)
@@ -284,22 +284,23 @@ def build_parser() -> Parser:
     predict.add_argument("texts", nargs="*", metavar="TEXT", help="reviews to classify")
     add_review_file_options(
         predict,
-        "reviews from a file: .txt (one per line), .csv or .jsonl (a 'text' column or "
-        "field), or - for standard input (one per line)",
-        formats=("txt", "csv", "jsonl"),
+        "reviews from a file: .txt (one per line, or, when its first line is NSMC's header "
+        "id<TAB>document<TAB>label, NSMC's tab-separated format), .tsv, .csv or .jsonl (a "
+        "'document', 'text' or 'review' column or field), or - for standard input",
+        formats=("txt", "tsv", "csv", "jsonl"),
     )
     predict.add_argument(
         "--threshold",
         type=probability,
         default=0.5,
         metavar="P",
-        help="label positive when P(positive) >= P (default: 0.5)",
+        help="label positive when P(positive) >= P",
     )
     predict.add_argument(
         "--format",
         choices=("table", "csv", "jsonl"),
         default="table",
-        help="output format (default: table)",
+        help="output format",
     )
     predict.add_argument(
         "--output", metavar="PATH", help="write there (atomically) instead of standard output"

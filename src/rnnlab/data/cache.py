@@ -2,23 +2,26 @@
 
 Everything lives under `$RNNLAB_HOME` (default: the platform's user cache
 folder).  A tokenized source is one `.npz` of plain integer arrays (loaded with
-`allow_pickle=False`), named by the source's content hash and the format
-version, so editing the tokenizer or the data never reuses a stale entry.
+`allow_pickle=False`), named by the source's content hash, the tokenizer (its
+name, version and, for subwords, vocabulary size) and the format version, so
+editing the tokenizer or the data never reuses a stale entry.  A subword
+tokenizer's sentencepiece model is stored in the entry as its bytes.
 """
 
-import fcntl
+import json
 import os
 import sys
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import RnnlabError
 from ..files import atomic_write
-from .raw import Ragged, RawImdb
+from ..locks import Lock
+from .raw import Ragged, RawDataset
 from .tokenizer import TOKENIZER_VERSION
+from .tokenizers import WordTokenizer, from_spec
 
 # Bump when the cached arrays change meaning; the tokenizer version is part of it.
 CACHE_FORMAT = f"1.tok{TOKENIZER_VERSION}"
@@ -41,25 +44,22 @@ def downloads_dir() -> Path:
     return home() / "downloads"
 
 
-def entry_path(kind: str, content_hash: str) -> Path:
-    return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}.npz"
+def entry_path(kind: str, content_hash: str, tokenizer: str = "word") -> Path:
+    """`tokenizer`: tokenizers.cache_key's "word" (the name entries had before there were
+    others), "char1", "subword1-8000"..."""
+    suffix = "" if tokenizer == "word" else f"-{tokenizer}"
+    return home() / "imdb" / f"{kind}-{content_hash[:24]}-v{CACHE_FORMAT}{suffix}.npz"
 
 
-@contextmanager
-def building(path: Path):
-    """Hold an OS lock while one process builds the entry `path`: processes that start
+def building(path: Path) -> Lock:
+    """An OS lock to hold while one process builds the entry `path`: processes that start
     at the same moment (sweep workers, several commands) tokenize the data once; the
     others wait, then read the cache."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(lock)
+    return Lock(path.with_suffix(".lock"))
 
 
-def save(raw: RawImdb, path: Path) -> None:
+def save(raw: RawDataset, path: Path) -> None:
     words = "\n".join(raw.words).encode("utf-8") if raw.words is not None else b""
     arrays = {
         "x_train_values": raw.x_train.values,
@@ -70,11 +70,13 @@ def save(raw: RawImdb, path: Path) -> None:
         "y_test": raw.y_test,
         "words_utf8": np.frombuffer(words, dtype=np.uint8),
         "has_words": np.array(raw.words is not None),
+        "tokenizer_json": np.frombuffer(json.dumps(raw.tokenizer.spec()).encode(), np.uint8),
+        "tokenizer_model": np.frombuffer(raw.tokenizer.model or b"", dtype=np.uint8),
     }
     atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
+def load(path: Path, source: str, content_hash: str) -> RawDataset | None:
     """The cached entry, or None when it is missing.  A damaged entry (truncated,
     or arrays that do not fit together) is deleted, with a line saying so."""
     if not path.exists():
@@ -84,7 +86,11 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
             words = (
                 f["words_utf8"].tobytes().decode("utf-8").split("\n") if f["has_words"] else None
             )
-            raw = RawImdb(
+            tokenizer = WordTokenizer()  # entries from before the other tokenizers
+            if "tokenizer_json" in f:
+                spec = json.loads(f["tokenizer_json"].tobytes())
+                tokenizer = from_spec(spec, f["tokenizer_model"].tobytes() or None)
+            raw = RawDataset(
                 Ragged(f["x_train_values"], f["x_train_lengths"]),
                 f["y_train"],
                 Ragged(f["x_test_values"], f["x_test_lengths"]),
@@ -93,6 +99,7 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
                 source=source,
                 content_hash=content_hash,
                 from_cache=True,
+                tokenizer=tokenizer,
             )
         check(raw)
         return raw
@@ -111,7 +118,7 @@ def load(path: Path, source: str, content_hash: str) -> RawImdb | None:
         return None
 
 
-def check(raw: RawImdb) -> None:
+def check(raw: RawDataset) -> None:
     """ValueError unless the arrays fit together: lengths and values, labels, ranks."""
     for x, y in ((raw.x_train, raw.y_train), (raw.x_test, raw.y_test)):
         if x.values.dtype.kind != "i" or x.lengths.dtype.kind != "i" or (x.lengths < 0).any():

@@ -1,7 +1,8 @@
 """Raw review text -> the padded ids a model was trained on, without the data set.
 
-`TextEncoder` holds what a run folder's preprocessing.json holds: the training
-vocabulary in rank order and the settings of `load_data` and `pad_sequences`.
+`TextEncoder` holds what a run folder's preprocessing.json holds: the tokenizer
+(tokenizers.py), the training vocabulary in rank order and the settings of
+`load_data` and `pad_sequences`.
 It applies them exactly as the data layer does for the data set
 (tests/test_predict.py checks it review by review), so predicting needs
 neither the data set nor the network.
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .preprocess import pad_sequences
-from .tokenizer import tokenize_corpus
+from .tokenizers import WordTokenizer
 
 PAD, START, OOV = 0, 1, 2  # Keras' load_data defaults, used by every rnnlab model
 INDEX_FROM = 3
@@ -30,8 +31,10 @@ class Encoded:
 class TextEncoder:
     """Raw review text -> the padded ids a model was trained on."""
 
-    def __init__(self, vocabulary, num_words, maxlen, padding="pre", truncating="pre"):
-        self.vocabulary = list(vocabulary)  # training words, most frequent first
+    def __init__(self, vocabulary, num_words, maxlen, padding="pre", truncating="pre",
+                 tokenizer=None):  # fmt: skip
+        self.tokenizer = tokenizer or WordTokenizer()
+        self.vocabulary = list(vocabulary)  # training tokens, most frequent first
         self.rank = {word: r for r, word in enumerate(self.vocabulary, start=1)}
         self.num_words, self.maxlen = num_words, maxlen
         self.padding, self.truncating = padding, truncating
@@ -51,7 +54,7 @@ class TextEncoder:
 
     def encode(self, texts: list[str]) -> Encoded:
         sequences, oov_counts, unseen_counts, word_counts = [], [], [], []
-        for words in tokenize_corpus(texts):
+        for words in self.tokenizer.tokenize_corpus(texts):
             sequence = self.sequence(words)
             sequences.append(sequence)
             oov_counts.append(len(words) - sum(1 for i in sequence[1:] if i != OOV))

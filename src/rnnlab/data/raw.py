@@ -1,24 +1,26 @@
-"""IMDB in Keras' raw layout, and `keras.datasets.imdb.load_data` on top of it.
+"""A labelled text data set in Keras' raw layout, and `keras.datasets.imdb.load_data` on it.
 
-Every source (Keras' `imdb.npz`, the Stanford archive, an extracted folder)
-ends up as a `RawImdb`: each review a sequence of frequency ranks (1 = the most
-frequent word of the training split), no start character, no offset, exactly
-what Keras' npz holds.  `RawImdb.load_data` then applies Keras' semantics once,
-for every source.  The sequences are kept flat (all ids of a split in one int32
-array plus one length per review) so that caching and loading take milliseconds.
+Every source (Keras' `imdb.npz`, IMDB's Stanford archive or folder, NSMC's
+files, your own TSV/CSV/JSONL) ends up as a `RawDataset`: each review a
+sequence of frequency ranks (1 = the most frequent token of the training
+split), no start character, no offset, exactly what Keras' IMDB npz holds, and
+the tokenizer that made the tokens.  `RawDataset.load_data` then applies
+Keras' semantics once, for every source.  The sequences are kept flat (all ids
+of a split in one int32 array plus one length per review) so that caching and
+loading take milliseconds.
 """
 
 import gc
 import pickle
 import subprocess
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, count
 
 import numpy as np
 
 from ..child import cores, start_python
-from .tokenizer import tokenize_corpus
+from .tokenizers import WordTokenizer, from_spec
 
 
 @dataclass(eq=False)
@@ -73,11 +75,12 @@ class Ragged:
 
 
 @dataclass(eq=False)
-class RawImdb:
-    """The reviews of one IMDB source as raw frequency ranks, as in Keras' npz.
+class RawDataset:
+    """The reviews of one source as raw frequency ranks, as in Keras' IMDB npz.
 
-    `words[r - 1]` is the word of rank `r`, or `words` is None when the source
+    `words[r - 1]` is the token of rank `r`, or `words` is None when the source
     has no word list of its own (a Keras npz without `imdb_word_index.json`).
+    `tokenizer` made those tokens from the texts (tokenizers.py).
     """
 
     x_train: Ragged
@@ -89,6 +92,7 @@ class RawImdb:
     path: str = ""  # the local file or folder it was read from
     content_hash: str = ""  # identifies the source's content (the cache key)
     from_cache: bool = False
+    tokenizer: object = field(default_factory=WordTokenizer)
 
     def word_index(self) -> dict[str, int]:
         """Word -> frequency rank, like `keras.datasets.imdb.get_word_index()`."""
@@ -148,15 +152,22 @@ class RawImdb:
         return (x_train, labels[:n_train]), (x_test, labels[n_train:])
 
 
-def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> RawImdb:
-    """Tokenize raw reviews and rank words by frequency in the training split.
+RawImdb = RawDataset  # its name from when IMDB was the only data set
+
+
+def build_from_texts(
+    train_texts, y_train, test_texts, y_test, source="", tokenizer=None
+) -> RawDataset:
+    """Tokenize raw reviews (default: the word tokenizer) and rank the tokens by
+    frequency in the training split.
 
     Ties are broken alphabetically, so the ranking is deterministic.  Words
     that occur only in the test split get no rank and are skipped, as in
     Keras' npz ("words not seen in the training set ... have simply been
     skipped").
     """
-    (words, train), (test_words, test) = _tokenize_splits(train_texts, test_texts)
+    tokenizer = tokenizer or WordTokenizer()
+    (words, train), (test_words, test) = _tokenize_splits(train_texts, test_texts, tokenizer)
     # Provisional ids: the training words in order of first appearance, then
     # the test-only words; counting and ranking then happen in numpy.
     provisional = {word: i for i, word in enumerate(words)}
@@ -173,46 +184,54 @@ def build_from_texts(train_texts, y_train, test_texts, y_test, source="") -> Raw
     rank[by_rank] = np.arange(1, len(words) + 1, dtype=np.int32)
 
     x_test = Ragged(rank[test.values], test.lengths)
-    return RawImdb(
+    return RawDataset(
         Ragged(rank[train.values], train.lengths),
         np.asarray(y_train, dtype=np.int64),
         x_test.keep_values(x_test.values > 0),
         np.asarray(y_test, dtype=np.int64),
         [words[i] for i in by_rank],
         source=source,
+        tokenizer=tokenizer,
     )
 
 
-def tokenize_to_ids(texts: list[str]) -> tuple[list[str], Ragged]:
-    """(the words in order of first appearance, each review as indices into them)."""
-    ids = defaultdict(count().__next__)  # one dict lookup per word, in C
-    reviews = tokenize_corpus(texts)
+def tokenize_to_ids(texts: list[str], tokenizer=None) -> tuple[list[str], Ragged]:
+    """(the tokens in order of first appearance, each review as indices into them)."""
+    ids = defaultdict(count().__next__)  # one dict lookup per token, in C
+    reviews = (tokenizer or WordTokenizer()).tokenize_corpus(texts)
     lengths = np.fromiter(map(len, reviews), dtype=np.int64, count=len(reviews))
     flat = map(ids.__getitem__, chain.from_iterable(reviews))
     values = np.fromiter(flat, dtype=np.int64, count=int(lengths.sum()))
     return list(ids), Ragged(values, lengths)
 
 
-def _tokenize_splits(train_texts, test_texts):
+def _tokenize_splits(train_texts, test_texts, tokenizer):
     """`tokenize_to_ids` of both splits, the test split in a second process.
 
     Tokenizing is pure Python (one core); on two cores the first read of the
     data takes about two thirds of the time.  If the helper cannot run, the
     parent tokenizes both splits itself.
     """
-    helper = _start_helper(test_texts) if cores() > 1 else None
-    train = tokenize_to_ids(train_texts)
-    return train, _helper_result(helper) or tokenize_to_ids(test_texts)
+    helper = _start_helper(test_texts, tokenizer) if cores() > 1 else None
+    train = tokenize_to_ids(train_texts, tokenizer)
+    return train, _helper_result(helper) or tokenize_to_ids(test_texts, tokenizer)
 
 
 _HELPER = (
-    "import pickle, sys; from rnnlab.data.raw import tokenize_to_ids; "
-    "pickle.dump(tokenize_to_ids(pickle.load(sys.stdin.buffer)), sys.stdout.buffer, protocol=5)"
+    "import pickle, sys; from rnnlab.data.raw import tokenize_with_spec; "
+    "pickle.dump(tokenize_with_spec(*pickle.load(sys.stdin.buffer)), sys.stdout.buffer, "
+    "protocol=5)"
 )
 
 
-def _start_helper(texts: list[str]) -> subprocess.Popen | None:
-    """A child Python computing `tokenize_to_ids(texts)`, already sent its input."""
+def tokenize_with_spec(texts, spec, model):
+    """The helper's work: `tokenize_to_ids` with the tokenizer that `spec` and `model` name."""
+    return tokenize_to_ids(texts, from_spec(spec, model))
+
+
+def _start_helper(texts: list[str], tokenizer=None) -> subprocess.Popen | None:
+    """A child Python computing `tokenize_to_ids(texts, tokenizer)`, already sent its input."""
+    tokenizer = tokenizer or WordTokenizer()
     try:
         child = start_python(
             _HELPER, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
@@ -223,7 +242,8 @@ def _start_helper(texts: list[str]) -> subprocess.Popen | None:
         # One write, before the parent starts its own half: writing from a
         # thread would wait for the GIL at every pipe-sized chunk.
         with child.stdin:
-            child.stdin.write(pickle.dumps(texts, protocol=5))
+            message = (texts, tokenizer.spec(), tokenizer.model)
+            child.stdin.write(pickle.dumps(message, protocol=5))
     except OSError:  # it died reading its input: reap it
         child.kill()
         child.wait()

@@ -9,7 +9,9 @@
 - `fused`: the `xla` engine's fit, with recurrent layers whose whole sequence
   is one numba kernel call forward and one backward (engine/fused/): Keras'
   numbers to float32 rounding, not bit for bit.
-- `auto`: `fused` where its kernels can run, else `keras` (said in one line).
+- `auto` (the default): `fused` where its kernels can run, else `xla` (said in
+  one line); `keras` on another Keras backend.  The fastest engine that is
+  correct on the machine (docs/performance.md).
 
 Every engine builds the same models with the same weights; run folders always
 hold models that load without the engine.  What each path is worth is
@@ -21,6 +23,7 @@ import importlib
 from dataclasses import dataclass
 
 from ..errors import RnnlabError
+from . import compat
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,9 @@ ENGINES = {
         eval_batch_size=1024,
     ),
 }
-AUTO = "auto"  # fused where its kernels can run, else keras
+AUTO = "auto"  # fused where its kernels can run, else xla (keras off JAX)
 CHOICES = (*ENGINES, AUTO)
-DEFAULT = "xla"
+DEFAULT = AUTO
 
 
 def get_engine(name: str) -> Engine:
@@ -100,6 +103,10 @@ def get_engine(name: str) -> Engine:
             f"the {name} engine needs Keras' JAX backend, and KERAS_BACKEND is "
             f"{keras.backend.backend()}: unset it, or pass --engine keras"
         )
+    untested = compat.untested("fused" if name == AUTO else name)  # internals: engine/compat.py
+    if untested:
+        print(f"rnnlab: {untested}; using the keras engine", file=sys.stderr)
+        return ENGINES["keras"]
     if name in ("fused", AUTO):
         from .fused import available
 
@@ -107,8 +114,8 @@ def get_engine(name: str) -> Engine:
         if not runs and name == "fused":
             raise RnnlabError(f"the fused engine cannot run here: {why}; use --engine keras")
         if not runs:
-            print(f"rnnlab: the fused engine cannot run here ({why}); using keras", file=sys.stderr)
-            return ENGINES["keras"]
+            print(f"rnnlab: the fused engine cannot run here ({why}); using xla", file=sys.stderr)
+            return ENGINES["xla"]
         return ENGINES["fused"]
     return ENGINES[name]
 

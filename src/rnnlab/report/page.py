@@ -62,6 +62,11 @@ def write_page(run_dir, output=None, overwrite=False, lang="en", allow_unfinishe
 
 def page_html(predictor, lang="en") -> str:
     """The page of a loaded `Predictor`, as one HTML text."""
+    if predictor.encoder.tokenizer.name != "word":  # core.js has the word tokenizer only
+        raise RnnlabError(
+            f"the page runs the word tokenizer only; this model reads "
+            f"{predictor.encoder.tokenizer.name} tokens: use rnnlab predict for it"
+        )
     layers, weights = describe_model(predictor.model)
     data = {
         "lang": lang,

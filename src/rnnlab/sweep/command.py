@@ -48,6 +48,19 @@ def run(grid: list[dict] | Search, folder, raw, jobs=1, name=None, storage=None,
     return SweepRun(Path(folder), result, baseline, raw.path, time.perf_counter() - started)
 
 
+def shared_data_options(grid: list[dict] | Search) -> dict:
+    """How the trials read the data (tokenizer, columns) when they all read it alike,
+    else the defaults (each trial then opens its own)."""
+    from ..config import TrainConfig
+    from ..models import PRESETS
+
+    defaults = TrainConfig().data_options
+    preset = PRESETS[grid.preset].settings if getattr(grid, "preset", None) else {}
+    configs = [grid.fixed] if isinstance(grid, Search) else grid
+    seen = {tuple((k, c.get(k, preset.get(k, v))) for k, v in defaults.items()) for c in configs}
+    return dict(seen.pop()) if len(seen) == 1 else defaults
+
+
 def fit_baseline(raw, grid: list[dict]):
     """bow-logreg on the grid's data settings, when they are one (else none)."""
     from ..config import TrainConfig
@@ -116,7 +129,7 @@ def sweep(grid: list[dict] | Search, data=None, folder=None, jobs=1, name=None, 
           lang="en", quiet=False, log=print) -> SweepRun:  # fmt: skip
     """`rnnlab sweep`: run (or continue) the grid or the search, then write summary.md,
     .html and .csv."""
-    from ..data import open_imdb
+    from ..data import open_dataset
     from ..i18n import translation
     from .opening import sweep_name
     from .summary import write_search_summary, write_sweep_summary
@@ -124,7 +137,8 @@ def sweep(grid: list[dict] | Search, data=None, folder=None, jobs=1, name=None, 
     name = name or sweep_name(grid)
     folder = folder or f"runs/sweeps/{name}"
     log(f"sweep {name}: {len(grid)} trials, {jobs} at a time, in {folder}")
-    done = run(grid, folder, open_imdb(data), jobs, name, storage, quiet, log)
+    done = run(grid, folder, open_dataset(data, **shared_data_options(grid)), jobs, name,
+               storage, quiet, log)  # fmt: skip
     title = translation(lang).gettext("rnnlab sweep {name}: {n} trainings")
     title = title.format(name=name, n=len(done.result.outcomes))
     arguments = done.folder, title, done.result.outcomes

@@ -6,15 +6,14 @@ worker joining reads it from there.  Each folder holds one sweep, in one
 storage, so that two sweeps never mix their run folders.
 """
 
-import fcntl
 import json
-import os
 from pathlib import Path
 
 import optuna
 
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_json
+from rnnlab.locks import Lock
 
 from .identity import check_grid, default_name, grid_hash
 from .search import Search
@@ -22,6 +21,7 @@ from .storage import JOURNAL, open_journal
 from .study import GRID, GRID_HASH, RESULTS, SEARCH, TRIALS, Sweep
 
 MARKER = "sweep.json"  # what makes a folder a sweep folder
+FOLDER_LOCK = ".sweep.lock"  # held while a command makes or checks the marker
 DATA_HASH = "data_content_hash"  # study user attr: the content hash of the data it trains on
 
 
@@ -161,18 +161,18 @@ def _claim_folder(folder: Path, name: str, storage: str) -> None:
     """Make `folder` this sweep's folder, or check that it is (sweep.json names the
     sweep and its storage); under a lock on the folder, as several workers may
     start at once."""
+    lock = Lock(folder / FOLDER_LOCK)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(folder, os.O_RDONLY)
+        lock.acquire()
     except OSError as error:
         raise RnnlabError(f"cannot use {folder} as a sweep folder: {error.strerror}") from None
     marker = folder / MARKER
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
         if not marker.exists():
             # Only run folders left by an earlier sweep may be there: their finished
             # trainings are adopted by the trials of the same configurations.
-            if any(path.name != TRIALS for path in folder.iterdir()):
+            if any(path.name not in (TRIALS, FOLDER_LOCK) for path in folder.iterdir()):
                 raise RnnlabError(
                     f"{folder} is not a sweep folder (it has files but no {MARKER}): "
                     "choose a new or empty folder"
@@ -181,7 +181,7 @@ def _claim_folder(folder: Path, name: str, storage: str) -> None:
         recorded = read_marker(folder)
         recorded_name, recorded_storage = recorded["sweep"], recorded["storage"]
     finally:
-        os.close(descriptor)
+        lock.release()
     if recorded_name != name:
         raise RnnlabError(
             f"{folder} holds the sweep {recorded_name!r}, not {name!r}: rerun with the "

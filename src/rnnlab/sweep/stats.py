@@ -6,18 +6,19 @@ the normal distribution.  Comparing two models on the same seeds pairs each
 seed's two results: the seed's luck (initial weights, data order) cancels in
 the difference.  "Are they the same?" is not answered by a large p-value of a
 difference test: the equivalence test (TOST) asks instead whether the mean
-difference is shown to lie within a margin the user calls negligible.
+difference is shown to lie within a margin the user calls negligible.  The
+tests and intervals are scipy.stats'; this module adds what a sweep needs
+around them: pairing by seed, and the cases scipy answers with NaN.
 
 Where a statistic cannot be computed (one value: no spread) it is None and
 `note` says why, rather than NaN.
 """
 
-import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import t as student_t
+from scipy import stats
 
 from rnnlab.errors import RnnlabError
 
@@ -83,9 +84,8 @@ def paired_difference(
         p_value = None
     elif sd == 0:
         p_value = 1.0 if mean == 0 else 0.0  # no spread: any difference is certain
-    else:
-        statistic = mean / (sd / math.sqrt(len(differences)))
-        p_value = float(2 * student_t.sf(abs(statistic), len(differences) - 1))
+    else:  # the paired t-test is the one-sample test of the differences
+        p_value = float(stats.ttest_1samp(differences, 0).pvalue)
     return PairedDifference(len(differences), mean, sd, low, high, p_value, note)
 
 
@@ -112,10 +112,9 @@ def equivalence_test(
     if differences.max() == differences.min():  # no spread: the mean is the difference
         p_value = 0.0 if -margin < mean < margin else 1.0
     else:
-        standard_error = differences.std(ddof=1) / math.sqrt(n)
-        p_above_lower = student_t.sf((mean + margin) / standard_error, n - 1)
-        p_below_upper = student_t.cdf((mean - margin) / standard_error, n - 1)
-        p_value = float(max(p_above_lower, p_below_upper))
+        above_lower = stats.ttest_1samp(differences, -margin, alternative="greater")
+        below_upper = stats.ttest_1samp(differences, margin, alternative="less")
+        p_value = float(max(above_lower.pvalue, below_upper.pvalue))
     equivalent = p_value < alpha
     if equivalent:
         verdict = f"equivalent {within} (TOST p = {p_value:.3g} < {alpha:g})"
@@ -131,9 +130,8 @@ def _mean_and_interval(data: np.ndarray, confidence: float):
         return float(data[0]), None, None, None, ONE_VALUE
     if data.max() == data.min():  # exactly: float rounding would make a tiny sd
         return float(data[0]), 0.0, float(data[0]), float(data[0]), NO_SPREAD
-    mean, sd = float(data.mean()), float(data.std(ddof=1))
-    half_width = student_t.ppf((1 + confidence) / 2, n - 1) * sd / math.sqrt(n)
-    return mean, sd, mean - half_width, mean + half_width, None
+    low, high = stats.ttest_1samp(data, 0).confidence_interval(confidence)
+    return float(data.mean()), float(data.std(ddof=1)), float(low), float(high), None
 
 
 def _differences(first: Mapping, second: Mapping) -> np.ndarray:

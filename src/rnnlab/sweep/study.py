@@ -40,9 +40,11 @@ from rnnlab.errors import RnnlabError
 
 from .identity import config_key, trial_label
 from .search import Search
-from .storage import FileLock, JournalBackend, retry_callback
+from .storage import JournalBackend, retry_callback
 
 if TYPE_CHECKING:  # postgres.py imports SQLAlchemy: only when a sweep uses PostgreSQL
+    from rnnlab.locks import Lock
+
     from .postgres import Heartbeat, PostgresBackend
 
 TRIALS = "trials"  # the run folders, one per trial, inside the sweep folder
@@ -66,7 +68,7 @@ class Claim:
     config: dict
     key: str
     trial_dir: Path
-    hold: "FileLock | Heartbeat"  # the journal's trial lock file, or PostgreSQL's heartbeat
+    hold: "Lock | Heartbeat"  # the journal's trial lock file, or PostgreSQL's heartbeat
 
 
 @dataclass(frozen=True)

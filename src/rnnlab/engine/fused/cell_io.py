@@ -15,7 +15,7 @@ compile them again in every process.
 
 from numba import njit
 
-from .ffi_frame import arg1, arg2, arg3, result1, result2, result3
+from .ffi_frame import arg1, arg2, arg3, as_one_step, as_step, result1, result2, result3
 from .projections import bias_gradient, project, project_gradient, weight_gradient
 
 
@@ -27,7 +27,10 @@ def forward_arguments(frame):
     projected = inputs
     if kernel.shape[0] > 0:
         projected = result3(frame, 3)
-        project(projected, inputs, kernel, arg1(frame, 2), arg3(frame, 3))
+        project(
+            projected, as_one_step(projected), inputs, as_one_step(inputs),
+            kernel, arg1(frame, 2), arg3(frame, 3),
+        )  # fmt: skip
     return (
         projected, arg2(frame, 4), arg3(frame, 5), arg2(frame, 6), arg1(frame, 7),
         arg2(frame, 8), arg2(frame, 9), result3(frame, 0), result3(frame, 1), result3(frame, 2),
@@ -38,7 +41,7 @@ def forward_arguments(frame):
 def backward_arguments(frame):
     """What a cell's `backward` takes: d_outputs, d_last_h, d_last_c, states,
     cells, gates, keep, recurrent_masks, recurrent_kernel, d_projected,
-    d_recurrent, d_h0, d_c0.
+    d_recurrent, d_h0, d_c0; d_h0 and d_c0 as (U, 1, B), one step.
 
     d_projected is the inputs' gradient itself when the inputs came projected;
     d_recurrent, the recurrent part's, is d_projected unless the cell has its own.
@@ -48,7 +51,7 @@ def backward_arguments(frame):
     return (
         arg3(frame, 0), arg2(frame, 1), arg2(frame, 2), arg3(frame, 3), arg3(frame, 4),
         arg3(frame, 5), arg2(frame, 9), arg3(frame, 10), arg2(frame, 11),
-        d_projected, d_recurrent, result2(frame, 5), result2(frame, 6),
+        d_projected, d_recurrent, as_step(result2(frame, 5)), as_step(result2(frame, 6)),
     )  # fmt: skip
 
 
@@ -57,14 +60,26 @@ def finish_backward(frame, d_projected, d_recurrent):
     """The gradients of the inputs and of every weight, from the pre-activations'
     (`backward_arguments(frame)[9]` and `[10]`)."""
     inputs, kernel, input_masks = arg3(frame, 6), arg2(frame, 7), arg3(frame, 8)
+    steps_in_batch = d_projected.shape[1] * d_projected.shape[2]
+    d_projected_steps = as_one_step(d_projected)
     if kernel.shape[0] > 0:
-        project_gradient(result3(frame, 0), d_projected, kernel, input_masks)
-        weight_gradient(result2(frame, 1), inputs, d_projected, input_masks)
+        project_gradient(
+            result3(frame, 0), as_one_step(result3(frame, 0)), d_projected, d_projected_steps,
+            kernel, input_masks,
+        )  # fmt: skip
+        weight_gradient(
+            result2(frame, 1), inputs, as_one_step(inputs), d_projected,
+            d_projected_steps, input_masks, steps_in_batch,
+        )  # fmt: skip
     d_input_bias = result1(frame, 2)
     if d_input_bias.shape[0] > 0:
-        bias_gradient(d_input_bias, d_projected)
+        bias_gradient(d_input_bias, d_projected_steps)
     states, recurrent_masks = arg3(frame, 3), arg3(frame, 10)
-    weight_gradient(result2(frame, 3), states, d_recurrent, recurrent_masks)
+    d_recurrent_steps = as_one_step(d_recurrent)
+    weight_gradient(
+        result2(frame, 3), states, as_one_step(states), d_recurrent, d_recurrent_steps,
+        recurrent_masks, steps_in_batch,
+    )  # fmt: skip
     d_recurrent_bias = result1(frame, 4)
     if d_recurrent_bias.shape[0] > 0:
-        bias_gradient(d_recurrent_bias, d_recurrent)
+        bias_gradient(d_recurrent_bias, d_recurrent_steps)

@@ -20,7 +20,11 @@ import hashlib
 import importlib
 import os
 import shutil
+import sys
+import time
 from pathlib import Path
+
+from ...locks import Lock
 
 LOCK_FILE = ".compile.lock"
 
@@ -50,21 +54,10 @@ def kernels_cache_dir() -> Path:
     return configure_numba_cache() / f"rnnlab-fused-{digest.hexdigest()[:16]}"
 
 
-@contextlib.contextmanager
-def compile_lock(folder: Path):
-    """Exclusive across processes while held (no-op where fcntl is missing)."""
+def compile_lock(folder: Path) -> Lock:
+    """Exclusive across processes while held."""
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # Windows: numba's atomic writes are all there is
-        yield
-        return
-    with open(folder / LOCK_FILE, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return Lock(folder / LOCK_FILE)
 
 
 @contextlib.contextmanager
@@ -93,4 +86,35 @@ def import_kernels(module: str):
         for other in folder.parent.glob("rnnlab-fused-*"):
             shutil.rmtree(other, ignore_errors=True)
     with compile_lock(folder), _numba_caching_in(folder):
-        return importlib.import_module(f"{__package__}.{module}")
+        if f"{__package__}.{module}" in sys.modules or any(folder.rglob(f"{module}.*.nbi")):
+            return importlib.import_module(f"{__package__}.{module}")
+        with _compile_progress(module, folder):
+            return importlib.import_module(f"{__package__}.{module}")
+
+
+@contextlib.contextmanager
+def _compile_progress(module: str, folder: Path):
+    """One line on stderr while numba compiles `module`: each function as it is done."""
+    from numba.core import event
+
+    what = module.removesuffix("_kernels").replace("ffi_frame", "FFI probe")
+    print(f"rnnlab: compiling the fused {what} kernels, once (cached in {folder}):",
+          end="", file=sys.stderr, flush=True)  # fmt: skip
+
+    class Progress(event.Listener):
+        depth = 0
+
+        def on_start(self, ev):
+            self.depth += 1
+
+        def on_end(self, ev):
+            self.depth -= 1
+            dispatcher = ev.data.get("dispatcher") if isinstance(ev.data, dict) else None
+            name = getattr(getattr(dispatcher, "py_func", None), "__name__", "")
+            if self.depth == 0 and name:
+                print(f" {name}", end="", file=sys.stderr, flush=True)
+
+    started = time.perf_counter()
+    with event.install_listener("numba:compile", Progress()):
+        yield
+    print(f"; done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)

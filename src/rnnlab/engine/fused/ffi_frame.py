@@ -23,6 +23,10 @@ from numba.extending import intrinsic
 API_VERSION = (0, 3)
 
 HANDLER_SIGNATURE = types.voidptr(types.voidptr)
+# Argument types given up front: numba would otherwise compile a helper once for
+# every constant it is called with (each index of arg3(frame, 3) as a literal).
+_WORDS = types.int64[::1]
+_FRAME_INDEX = (_WORDS, types.int64)
 
 # Word offsets in XLA_FFI_CallFrame: struct_size, extension_start, api, ctx,
 # stage, then XLA_FFI_Args (struct_size, extension_start, size, types, args)
@@ -54,7 +58,7 @@ def as_pointer(typingctx, address):
     return types.voidptr(address), codegen
 
 
-@njit(cache=True)
+@njit((types.int64, types.int64), cache=True)
 def _words(address, count):
     return carray(as_pointer(address), (count,), np.int64)
 
@@ -78,7 +82,7 @@ def start(frame_pointer):
     return frame, frame[_STAGE] & 0xFFFFFFFF == _STAGE_EXECUTE
 
 
-@njit(cache=True)
+@njit((_WORDS, types.int64, types.int64, types.int64), cache=True)
 def _data_and_dims(frame, table, index, rank):
     """The data address and the dimensions of argument or result `index`."""
     buffer_address = _words(frame[table], index + 1)[index]
@@ -86,40 +90,54 @@ def _data_and_dims(frame, table, index, rank):
     return buffer[_BUFFER_DATA], _words(buffer[_BUFFER_DIMS], rank)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def arg1(frame, index):
     data, dims = _data_and_dims(frame, _ARGS_TABLE, index, 1)
     return carray(as_pointer(data), (dims[0],), np.float32)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def arg2(frame, index):
     data, dims = _data_and_dims(frame, _ARGS_TABLE, index, 2)
     return carray(as_pointer(data), (dims[0], dims[1]), np.float32)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def arg3(frame, index):
     data, dims = _data_and_dims(frame, _ARGS_TABLE, index, 3)
     return carray(as_pointer(data), (dims[0], dims[1], dims[2]), np.float32)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def result1(frame, index):
     data, dims = _data_and_dims(frame, _RETS_TABLE, index, 1)
     return carray(as_pointer(data), (dims[0],), np.float32)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def result2(frame, index):
     data, dims = _data_and_dims(frame, _RETS_TABLE, index, 2)
     return carray(as_pointer(data), (dims[0], dims[1]), np.float32)
 
 
-@njit(cache=True)
+@njit(_FRAME_INDEX, cache=True)
 def result3(frame, index):
     data, dims = _data_and_dims(frame, _RETS_TABLE, index, 3)
     return carray(as_pointer(data), (dims[0], dims[1], dims[2]), np.float32)
+
+
+@njit(cache=True)
+def as_one_step(array):
+    """A (D, T, B) array as (D, 1, T * B), all steps as one long batch: a view made
+    from the address, as numba's `reshape` compiles its error messages, slowly."""
+    features, steps, batch = array.shape
+    return carray(as_pointer(array.ctypes.data), (features, 1, steps * batch), np.float32)
+
+
+@njit(cache=True)
+def as_step(array):
+    """A (U, B) array as (U, 1, B): one step of a (U, T, B) array."""
+    return carray(as_pointer(array.ctypes.data), (array.shape[0], 1, array.shape[1]), np.float32)
 
 
 @njit(cache=True)

@@ -24,9 +24,11 @@ from .ffi_frame import HANDLER_SIGNATURE, null, start
 from .kernel_math import (
     KERNEL_OPTIONS,
     ONE,
+    add_step,
     add_transposed_products,
     keep_previous,
     products,
+    set_step,
     sigmoid,
     tanh,
 )
@@ -40,7 +42,7 @@ def forward(
     width, steps, batch = projected.shape
     units = width // 3
     z, r, h, saved_r_h = 0, units, 2 * units, 3 * units  # first rows in gates
-    states[:, 0] = h0
+    set_step(states, 0, h0)
     for t in range(steps):
         products(gates, t, states, t, recurrent_kernel, recurrent_masks)
         for j in range(width):  # r_z, r_r, r_h
@@ -67,20 +69,24 @@ def backward(
     d_outputs, d_last_h, d_last_c, states, cells, gates, keep, recurrent_masks,
     recurrent_kernel, d_projected, d_recurrent, d_h, d_c,
 ):  # fmt: skip
-    """`d_h` carries dLoss/dh_t back through time; at the end it is dLoss/dh0."""
+    """`d_h` (U, 1, B) carries dLoss/dh_t back through time; at the end, dLoss/dh0."""
     width, steps, batch = d_projected.shape
     units = width // 3
-    d_h[:] = d_last_h
+    set_step(d_h, 0, d_last_h)
     for t in range(steps - 1, -1, -1):
         if d_outputs.shape[0] > 0:
-            d_h += d_outputs[:, t]
+            add_step(d_h, 0, d_outputs, t)
         for u in range(units):
             z, r, h, saved_r_h = u, units + u, 2 * units + u, 3 * units + u  # this unit's rows
             for b in range(batch):  # through the candidate hh
-                d_state, gate_z, candidate = keep[t, b] * d_h[u, b], gates[z, t, b], gates[h, t, b]
+                d_state, gate_z, candidate = (
+                    keep[t, b] * d_h[u, 0, b],
+                    gates[z, t, b],
+                    gates[h, t, b],
+                )
                 d_projected[h, t, b] = d_state * (ONE - gate_z) * (ONE - candidate * candidate)
             for b in range(batch):
-                d_state, gate_z = keep[t, b] * d_h[u, b], gates[z, t, b]
+                d_state, gate_z = keep[t, b] * d_h[u, 0, b], gates[z, t, b]
                 d_projected[z, t, b] = (
                     d_state * (states[u, t, b] - gates[h, t, b]) * gate_z * (ONE - gate_z)
                 )
@@ -94,10 +100,8 @@ def backward(
             for b in range(batch):
                 d_recurrent[h, t, b] = d_projected[h, t, b] * gates[r, t, b]
             for b in range(batch):  # h_{t-1} reaches h_t through z; a masked step, wholly
-                d_h[u, b] *= keep[t, b] * gates[z, t, b] + (ONE - keep[t, b])
-        add_transposed_products(
-            d_h.reshape((units, 1, batch)), 0, d_recurrent, t, recurrent_kernel, recurrent_masks
-        )
+                d_h[u, 0, b] *= keep[t, b] * gates[z, t, b] + (ONE - keep[t, b])
+        add_transposed_products(d_h, 0, d_recurrent, t, recurrent_kernel, recurrent_masks)
 
 
 @cfunc(HANDLER_SIGNATURE, cache=True)

@@ -11,7 +11,7 @@ against float64), so that it rounds as `jnp.tanh` does; the sigmoid is
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 
 # Float division without Python's zero check (which stops LLVM from
 # vectorizing), and fused multiply-adds; no reassociation, no approximate
@@ -19,6 +19,12 @@ from numba import njit
 _FASTMATH = {"contract", "nsz"}
 KERNEL_OPTIONS = {"cache": True, "error_model": "numpy", "fastmath": _FASTMATH}
 _SCALAR_OPTIONS = {"error_model": "numpy", "fastmath": _FASTMATH}  # inlined by LLVM
+# Every array the kernels see is C-contiguous float32 (ffi_frame); helpers called
+# with a constant step are given their types up front, so that numba compiles them
+# once rather than once for each constant.
+F2, F3 = types.float32[:, ::1], types.float32[:, :, ::1]
+_STEP = (F3, types.int64)
+_PRODUCTS = (F3, types.int64, F3, types.int64, F2, F3)
 
 # Beyond this the approximation is exactly +-1 (Eigen's clamp for FMA machines).
 _CLAMP = np.float32(7.99881172180175781)
@@ -66,7 +72,32 @@ def sigmoid(x):
     return HALF * tanh(HALF * x) + HALF
 
 
-@njit(**KERNEL_OPTIONS)
+@njit((F3, types.int64, F2), **KERNEL_OPTIONS)
+def set_step(target, t, source):
+    """target[:, t] = source, for (U, T, B) and (U, B) arrays.  Here and below,
+    loops rather than numpy's slice assignment: numba compiles those with their
+    shape checks and error messages, several seconds each."""
+    for u in range(source.shape[0]):
+        for b in range(source.shape[1]):
+            target[u, t, b] = source[u, b]
+
+
+@njit((F3, types.int64, F3, types.int64), **KERNEL_OPTIONS)
+def add_step(target, t_target, source, t):
+    """target[:, t_target] += source[:, t]."""
+    for u in range(source.shape[0]):
+        for b in range(source.shape[2]):
+            target[u, t_target, b] += source[u, t, b]
+
+
+@njit(_STEP, **KERNEL_OPTIONS)
+def zero_step(target, t):
+    for u in range(target.shape[0]):
+        for b in range(target.shape[2]):
+            target[u, t, b] = ZERO
+
+
+@njit((F3, types.int64, F2), **KERNEL_OPTIONS)
 def keep_previous(states, t, keep):
     """states[:, t + 1] = states[:, t] where keep[t] is 0 (a step Keras' mask masks)."""
     units, _, batch = states.shape
@@ -77,7 +108,7 @@ def keep_previous(states, t, keep):
             )
 
 
-@njit(**KERNEL_OPTIONS)
+@njit(_PRODUCTS, **KERNEL_OPTIONS)
 def products(out, t_out, sources, t, kernel, masks):
     """out[j, t_out] = sum_i (sources[i, t] * mask of j's gate[i]) * kernel[i, j].
 
@@ -92,8 +123,8 @@ def products(out, t_out, sources, t, kernel, masks):
     batch = out.shape[2]
     if masks.shape[0] > 0:
         gate_width = width // masks.shape[0]
+        zero_step(out, t_out)
         for j in range(width):
-            out[j, t_out] = ZERO
             for i in range(rows):
                 weight, mask = kernel[i, j], j // gate_width
                 for b in range(batch):
@@ -101,8 +132,9 @@ def products(out, t_out, sources, t, kernel, masks):
         return
     for j in range(0, width, 2):
         k = min(j + 1, width - 1)
-        out[j, t_out] = ZERO
-        out[k, t_out] = ZERO
+        for b in range(batch):
+            out[j, t_out, b] = ZERO
+            out[k, t_out, b] = ZERO
         i = 0
         while i + 4 <= rows:
             u0, u1, u2, u3 = kernel[i, j], kernel[i + 1, j], kernel[i + 2, j], kernel[i + 3, j]
@@ -120,7 +152,7 @@ def products(out, t_out, sources, t, kernel, masks):
                 out[k, t_out, b] += sources[rest, t, b] * v
 
 
-@njit(**KERNEL_OPTIONS)
+@njit(_PRODUCTS, **KERNEL_OPTIONS)
 def add_transposed_products(target, t_target, d_out, t, kernel, masks):
     """target[i, t_target] += sum_j d_out[j, t] * kernel[i, j] (* mask of j's gate[i]):
     the gradient that `products` sends back to its sources.  As there, two rows

@@ -22,9 +22,11 @@ from .ffi_frame import HANDLER_SIGNATURE, null, start
 from .kernel_math import (
     KERNEL_OPTIONS,
     ONE,
+    add_step,
     add_transposed_products,
     keep_previous,
     products,
+    set_step,
     sigmoid,
     tanh,
 )
@@ -38,8 +40,8 @@ def forward(
     width, steps, batch = projected.shape
     units = width // 4
     i, f, g, o = 0, units, 2 * units, 3 * units  # each gate's first row
-    states[:, 0] = h0
-    cells[:, 0] = c0
+    set_step(states, 0, h0)
+    set_step(cells, 0, c0)
     for t in range(steps):
         products(gates, t, states, t, recurrent_kernel, recurrent_masks)
         for j in range(width):  # the gates, activated in place
@@ -67,28 +69,28 @@ def backward(
     d_outputs, d_last_h, d_last_c, states, cells, gates, keep, recurrent_masks,
     recurrent_kernel, d_projected, d_recurrent, d_h, d_c,
 ):  # fmt: skip
-    """`d_h`, `d_c` carry dLoss/dh_t, dLoss/dc_t back; at the end, those of h0, c0.
+    """`d_h`, `d_c` (U, 1, B) carry dLoss/dh_t, dLoss/dc_t back; at the end, h0's, c0's.
 
     Rows of d_projected hold intermediate values before their own: tanh(c_t)
     in o's rows, dLoss/dc_t in g's."""
     width, steps, batch = d_projected.shape
     units = width // 4
-    d_h[:] = d_last_h
-    d_c[:] = d_last_c
+    set_step(d_h, 0, d_last_h)
+    set_step(d_c, 0, d_last_c)
     for t in range(steps - 1, -1, -1):
         if d_outputs.shape[0] > 0:
-            d_h += d_outputs[:, t]
+            add_step(d_h, 0, d_outputs, t)
         for u in range(units):
             row_i, row_f, row_g, row_o = u, units + u, 2 * units + u, 3 * units + u
             for b in range(batch):
                 d_projected[row_o, t, b] = tanh(cells[u, t + 1, b])
             for b in range(batch):  # dLoss/dc_t, zero where masked
                 tanh_c, gate_o = d_projected[row_o, t, b], gates[row_o, t, b]
-                from_h = d_h[u, b] * gate_o * (ONE - tanh_c * tanh_c)
-                d_projected[row_g, t, b] = keep[t, b] * (d_c[u, b] + from_h)
+                from_h = d_h[u, 0, b] * gate_o * (ONE - tanh_c * tanh_c)
+                d_projected[row_g, t, b] = keep[t, b] * (d_c[u, 0, b] + from_h)
             for b in range(batch):
                 gate_o = gates[row_o, t, b]
-                d_o_value = keep[t, b] * d_h[u, b] * d_projected[row_o, t, b]
+                d_o_value = keep[t, b] * d_h[u, 0, b] * d_projected[row_o, t, b]
                 d_projected[row_o, t, b] = d_o_value * gate_o * (ONE - gate_o)
             for b in range(batch):
                 gate_i, d_cell = gates[row_i, t, b], d_projected[row_g, t, b]
@@ -98,15 +100,13 @@ def backward(
                 d_projected[row_f, t, b] = d_cell * cells[u, t, b] * gate_f * (ONE - gate_f)
             for b in range(batch):  # a masked step passes both gradients through
                 d_cell = d_projected[row_g, t, b]
-                d_c[u, b] = d_cell * gates[row_f, t, b] + (ONE - keep[t, b]) * d_c[u, b]
+                d_c[u, 0, b] = d_cell * gates[row_f, t, b] + (ONE - keep[t, b]) * d_c[u, 0, b]
             for b in range(batch):
                 gate_g = gates[row_g, t, b]
                 d_projected[row_g, t, b] *= gates[row_i, t, b] * (ONE - gate_g * gate_g)
             for b in range(batch):
-                d_h[u, b] *= ONE - keep[t, b]
-        add_transposed_products(
-            d_h.reshape((units, 1, batch)), 0, d_projected, t, recurrent_kernel, recurrent_masks
-        )
+                d_h[u, 0, b] *= ONE - keep[t, b]
+        add_transposed_products(d_h, 0, d_projected, t, recurrent_kernel, recurrent_masks)
 
 
 @cfunc(HANDLER_SIGNATURE, cache=True)

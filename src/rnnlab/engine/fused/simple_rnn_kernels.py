@@ -21,9 +21,11 @@ from .ffi_frame import HANDLER_SIGNATURE, null, start
 from .kernel_math import (
     KERNEL_OPTIONS,
     ONE,
+    add_step,
     add_transposed_products,
     keep_previous,
     products,
+    set_step,
     tanh,
     tanh_gradient,
 )
@@ -35,7 +37,7 @@ def forward(
     states, cells, gates,
 ):  # fmt: skip
     units, steps, batch = projected.shape
-    states[:, 0] = h0
+    set_step(states, 0, h0)
     for t in range(steps):
         products(states, t + 1, states, t, recurrent_kernel, recurrent_masks)
         for j in range(units):
@@ -50,21 +52,19 @@ def backward(
     d_outputs, d_last_h, d_last_c, states, cells, gates, keep, recurrent_masks,
     recurrent_kernel, d_projected, d_recurrent, d_h, d_c,
 ):  # fmt: skip
-    """`d_h` carries dLoss/dh_t back through time; at the end it is dLoss/dh0."""
+    """`d_h` (U, 1, B) carries dLoss/dh_t back through time; at the end, dLoss/dh0."""
     units, steps, batch = d_projected.shape
-    d_h[:] = d_last_h
+    set_step(d_h, 0, d_last_h)
     for t in range(steps - 1, -1, -1):
         if d_outputs.shape[0] > 0:
-            d_h += d_outputs[:, t]
+            add_step(d_h, 0, d_outputs, t)
         for j in range(units):
             for b in range(batch):
-                d_state = keep[t, b] * d_h[j, b]
+                d_state = keep[t, b] * d_h[j, 0, b]
                 d_projected[j, t, b] = tanh_gradient(d_state, states[j, t + 1, b])
             for b in range(batch):
-                d_h[j, b] *= ONE - keep[t, b]  # a masked step passes its gradient through
-        add_transposed_products(
-            d_h.reshape((units, 1, batch)), 0, d_projected, t, recurrent_kernel, recurrent_masks
-        )
+                d_h[j, 0, b] *= ONE - keep[t, b]  # a masked step passes its gradient through
+        add_transposed_products(d_h, 0, d_projected, t, recurrent_kernel, recurrent_masks)
 
 
 @cfunc(HANDLER_SIGNATURE, cache=True)
