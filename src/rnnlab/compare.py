@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import runs
+from . import runcheck, runs
 from .files import write_text
 from .i18n import N_, gettext_for, translation
 from .report import Report, plot_overlay
@@ -113,10 +113,16 @@ def compare(run_dirs, out, allow_unfinished=False, lang="en") -> Comparison:
     val_loss.png and val_accuracy.png to `out`; the report in `lang`."""
     _ = gettext_for(lang)
     read = [runs.read(d, allow_unfinished) for d in run_dirs]
+    notes = []
+    for run in read:  # a NaN in metrics.json is shown as missing, and said
+        run.metrics, found = runcheck.finite_metrics(
+            run.metrics, runs.NUMBERS, run.path / runs.METRICS
+        )
+        notes += found
     names = [run.path.name for run in read]
     unique = len(set(names)) == len(names)  # same folder names from different parents?
     compared = [ComparedRun(run.path.name if unique else str(run.path), run) for run in read]
-    warnings = [note for run in read for note in run.notes] + mark_incomparable(compared)
+    warnings = notes + mark_incomparable(compared)
     headers = [name for name, _get in COLUMNS]
     rows = [[get(entry) for _name, get in COLUMNS] for entry in compared]
 

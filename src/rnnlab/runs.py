@@ -15,7 +15,7 @@ import io
 import json
 import resource
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -56,9 +56,6 @@ class Run:
     history: dict[str, list[float]]
     summary: str
     model: object = None  # the keras.Model with the best weights, when trained in this process
-    notes: list[str] = field(
-        default_factory=list
-    )  # what the reader should know (a NaN shown as missing)
 
 
 @contextmanager
@@ -212,9 +209,8 @@ def read(run_dir, allow_unfinished=False) -> Run:
             )
     else:
         metrics = {"model": config.model, **history_metrics(history, config.epochs)}
-    metrics, notes = runcheck.finite_metrics(metrics, NUMBERS, run_dir / METRICS)
     summary = (run_dir / SUMMARY).read_text(encoding="utf-8").rstrip("\n")
-    return Run(run_dir, config, data, metrics, history, summary, notes=notes)
+    return Run(run_dir, config, data, metrics, history, summary)
 
 
 NUMBERS = ("parameters", "best_val_loss", "best_val_accuracy", "test_loss", "test_accuracy",

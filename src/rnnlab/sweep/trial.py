@@ -73,6 +73,5 @@ def _left_on_other_data(trial_dir: Path, config: TrainConfig) -> bool:
         _, data = runs.read_config(trial_dir)
     except RnnlabError:
         return True
-    settings = config.num_words, config.maxlen, config.padding, config.truncating
-    raw, _ = load_split(config.data, *settings)  # the data the training would read
+    raw, _ = load_split(config.data, config)  # the data the training would read
     return data["content_hash"] != raw.content_hash
