@@ -10,13 +10,12 @@ from rnnlab.train import train
 
 @pytest.fixture
 def fake_versions(monkeypatch):
-    """Pretend that some packages are installed in other versions (None: missing)."""
+    """Pretend that the tested versions are installed, but some in others (None: missing)."""
 
     def fake(**versions):
-        real = compat.installed_version
-        monkeypatch.setattr(
-            compat, "installed_version", lambda p: versions[p] if p in versions else real(p)
-        )
+        installed = {package: f"{series}.1" for package, series in compat.TESTED.items()}
+        installed.update(versions)
+        monkeypatch.setattr(compat, "installed_version", installed.get)
 
     return fake
 
