@@ -41,7 +41,7 @@ DEFAULT = "default"  # `rnnlab train` without --engine
 ONE_HOT = "simplernn-onehot"  # the book's model A, whose input is a 4 GB one-hot tensor
 
 
-def run_book(model: str, data: str, epochs: int) -> list[float]:
+def run_book(model: str, data: str, epochs: int):
     """The book's recipe on plain Keras, through rnnlab/tutorial.py."""
     from dataclasses import replace
 
@@ -63,29 +63,30 @@ def run_book(model: str, data: str, epochs: int) -> list[float]:
     with tempfile.TemporaryDirectory() as tmp:
         callbacks = [tutorial.checkpoint(f"{tmp}/best.keras"), tutorial.early_stopping(epochs)]
         tutorial.fit(net, split, [*callbacks, timer], epochs=epochs, verbose=0)
-    return timer.seconds
+    return timer
 
 
-def run_engine(model: str, engine: str, data: str, epochs: int) -> tuple[list[float], str]:
-    """(seconds of each epoch, the engine that ran); engine "default": TrainConfig's."""
+def run_engine(model: str, engine: str, data: str, epochs: int):
+    """(the epoch timer, the engine that ran); engine "default": TrainConfig's."""
     from rnnlab.config import TrainConfig
     from rnnlab.train import train
 
     chosen = {} if engine == DEFAULT else {"engine": engine}
     config = TrainConfig(model=model, data=data, epochs=epochs, patience=epochs, **chosen)
+    timer = epoch_timer()
     with tempfile.TemporaryDirectory() as tmp:
-        metrics = train(config, f"{tmp}/run", verbose=0).metrics
-    return metrics["epoch_seconds"], metrics["engine"]
+        metrics = train(config, f"{tmp}/run", verbose=0, callbacks=[timer]).metrics
+    return timer, metrics["engine"]
 
 
 def child(args):
     kind, model = args.child.split(" ")
     ran = "keras"
     if kind == "book":
-        seconds = run_book(model, args.data, args.epochs)
+        timer = run_book(model, args.data, args.epochs)
     else:
-        seconds, ran = run_engine(model, kind, args.data, args.epochs)
-    print(json.dumps({**epoch_result(seconds), "engine": ran}))
+        timer, ran = run_engine(model, kind, args.data, args.epochs)
+    print(json.dumps({**epoch_result(timer.seconds, timer.cpu_seconds), "engine": ran}))
 
 
 def load_average() -> float:
@@ -97,12 +98,12 @@ def load_average() -> float:
         return float("nan")
 
 
-def issue_table(per_epoch: dict, engines: list[str], resolved: dict) -> None:
+def issue_table(per_epoch: dict, engines: list[str], resolved: dict, title: str) -> None:
     """Models as rows, the book's code and each engine as columns, ratios to the book."""
     models = sorted({name.split(" ")[1] for name in per_epoch}, key=list(KERAS_MODELS).index)
     columns = ["book", *engines]
     heads = [resolved.get(c, c) if c == DEFAULT else c for c in columns]
-    print("\nseconds per epoch (ratio: the book's as written / this; A against the book's B)")
+    print(f"\n{title} (ratio: the book's as written / this; A against the book's B)")
     print("| model | " + " | ".join(heads) + " |")
     print("|---" * (len(columns) + 1) + "|")
     for model in models:
@@ -157,7 +158,9 @@ def main():
             results[name].append(result)
             if name.startswith(DEFAULT) and "engine" in result:
                 resolved[DEFAULT] = f"default ({result['engine']})"
-            shown = result.get("error") or f"{result['per_epoch']:.3f} s/epoch"
+            shown = result.get("error") or (
+                f"{result['per_epoch']:.3f} s/epoch, CPU {result['cpu_per_epoch']:.3f} s"
+            )
             print(f"  [{repeat + 1}/{args.repeats}] {name}: {shown}   load {load:.2f} before,"
                   f" {load_average():.2f} after", flush=True)  # fmt: skip
 
@@ -166,13 +169,14 @@ def main():
     print(
         row.format("configuration", "s/epoch median [range]", "first epoch", "peak MB", "vs book")
     )
-    per_epoch = {}
+    per_epoch, cpu_per_epoch = {}, {}
     for name, runs in results.items():
         good = [r for r in runs if "error" not in r]
         if not good:
             print(f"{name:<30} {runs[0]['error']}")
             continue
         per_epoch[name] = statistics.median(r["per_epoch"] for r in good)
+        cpu_per_epoch[name] = statistics.median(r["cpu_per_epoch"] for r in good)
         model = name.split(" ")[1]
         book = per_epoch.get(f"book {model}")
         ratio = f"{book / per_epoch[name]:.2f}x" if book and not name.startswith("book") else ""
@@ -182,7 +186,8 @@ def main():
         peak = max(r["peak_mb"] for r in good)
         cells = spread([r["per_epoch"] for r in good]), f"{first:.2f}", f"{peak:,.0f}", ratio
         print(row.format(name, *cells))
-    issue_table(per_epoch, args.engines, resolved)
+    issue_table(per_epoch, args.engines, resolved, "seconds per epoch, wall")
+    issue_table(cpu_per_epoch, args.engines, resolved, "CPU seconds per epoch (both cores)")
 
 
 if __name__ == "__main__":
