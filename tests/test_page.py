@@ -28,11 +28,12 @@ import rnnlab
 from rnnlab.cli import main
 from rnnlab.config import TrainConfig
 from rnnlab.data.tokenizer import tokenize
-from rnnlab.data.tokenizers import CharTokenizer
+from rnnlab.data.tokenizers import CharTokenizer, SubwordTokenizer
 from rnnlab.errors import RnnlabError
 from rnnlab.models import KERAS_MODELS, Architecture, build_model
 from rnnlab.predict import format_explanation
 from rnnlab.report.page import write_page
+from rnnlab.runs import TOKENIZER_MODEL
 from rnnlab.train import train
 
 HARNESS = Path(__file__).parent / "js" / "harness.js"
@@ -507,12 +508,11 @@ def test_char_page_gives_predicts_ids_and_probabilities(korean_page, korean_run)
 
 
 def char_run_with(trained_run: Path, path: Path, vocabulary: list[str], **preprocessing) -> Path:
-    """A run folder of the char tokenizer with `vocabulary` (its first 20 get ids)."""
+    """A run folder of the char tokenizer (unless `preprocessing` names another) with
+    `vocabulary` (its first 20 get ids)."""
     model = randomized(build_model("simplernn-embedding", SHAPE), seed=3)
-    return run_with(
-        trained_run, path, model, format=2, tokenizer="char", tokenizer_version=1,
-        vocabulary=vocabulary, **preprocessing,
-    )  # fmt: skip
+    settings = {"format": 2, "tokenizer": "char", "tokenizer_version": 1, **preprocessing}
+    return run_with(trained_run, path, model, vocabulary=vocabulary, **settings)
 
 
 def test_char_tokens_beyond_the_ids_read_as_oov_even_control_characters(trained_run, folder):
@@ -591,14 +591,64 @@ def test_lang_option_overrides_the_reviews_language(korean_run, folder):
     assert (page_data(page)["lang"], page_data(page)["reviews"]) == ("en", "ko")
 
 
-def test_subword_model_is_refused_in_one_line(folder, capsys):
+@pytest.fixture(scope="module")
+def subword_run(folder) -> Path:
+    """Model B trained for an epoch on tiny Korean reviews with 60 learned subwords."""
     data = write_nsmc(folder / "nsmc-subword", n_per_label=40)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RNNLAB_HOME", str(folder / "home"))
         config = tiny_config(data, epochs=1, tokenizer="subword", subword_vocab=60)
         train(config, folder / "subword", verbose=0)
+    return folder / "subword"
+
+
+def test_subword_page_gives_predicts_ids_and_probabilities(subword_run, capsys):
+    assert main(["page", str(subword_run)]) == 0
     capsys.readouterr()
-    assert main(["page", str(folder / "subword")]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "subword" in err and "rnnlab predict" in err and len(err.splitlines()) == 1
-    assert not (folder / "subword" / "page.html").exists()
+    page = subword_run / "page.html"
+    assert page_data(page)["tokenizer"] == "subword" and page_data(page)["lang"] == "ko"
+    predictor = rnnlab.load(subword_run)
+    texts = [*KOREAN_REVIEWS, "영화 " * 40 + "최고"]
+    answers = run_node(page, {"encode": texts, "chunk": 10})["encode"]
+    for text, answer, ids in zip(texts, answers, predictor.encoder.encode(texts).ids, strict=True):
+        assert answer["ids"] == ids.tolist(), text
+        explanation = predictor.explain(text)
+        assert answer["tokens"] == explanation.tokens, text
+        np.testing.assert_allclose(answer["probabilities"], explanation.probabilities, atol=1e-5)
+
+
+def subword_page(trained_run: Path, path: Path, model: bytes) -> Path:
+    """The page of a run folder whose tokenizer is the sentencepiece `model`."""
+    tokenizer = SubwordTokenizer(model)
+    run = char_run_with(trained_run, path, tokenizer.pieces, tokenizer="subword")
+    (run / TOKENIZER_MODEL).write_bytes(model)
+    return write_page(run)
+
+
+def subword_tokens(model: bytes, texts: list[str]) -> list[list[str]]:
+    return SubwordTokenizer(model).tokenize_corpus(texts)
+
+
+def test_subword_tokenizer_equals_sentencepiece_on_any_text(subword_run, trained_run, folder):
+    model = (subword_run / TOKENIZER_MODEL).read_bytes()
+    page = subword_page(trained_run, folder / "subword-any", model)
+    texts = [*HARD_CHAR_CASES, "", " ", "▁", "a ▁", "▁ a", "ㅋ▁▁", "  \t "]
+    for seed in range(4):
+        rng = random.Random(seed)
+        alphabet = "영화최고정말재미없다ㅋㅠ  ▁.!a😀\u0301\u1100\u1161"
+        texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(100)]
+    texts = [text for text in texts if not re.search("[\ud800-\udfff]", text)]  # not UTF-8
+    answer = run_node(page, {"tokenize": texts})["tokenize"]
+    for text, tokens, expected in zip(texts, answer, subword_tokens(model, texts), strict=True):
+        assert tokens == expected, repr(text)
+
+
+def test_subword_tokenizer_equals_sentencepiece_on_nsmc(trained_run, folder):
+    """8,000 pieces learned from 20,000 NSMC reviews, read on 3,000 others."""
+    reviews = nsmc_reviews(23000)
+    model = SubwordTokenizer.learn(reviews[:20000], 8000).model
+    page = subword_page(trained_run, folder / "subword-nsmc", model)
+    texts = reviews[20000:]
+    answer = run_node(page, {"tokenize": texts})["tokenize"]
+    for text, tokens, expected in zip(texts, answer, subword_tokens(model, texts), strict=True):
+        assert tokens == expected, text

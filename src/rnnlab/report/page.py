@@ -9,9 +9,11 @@ What keeps the page equal to `rnnlab predict` (tests/test_page.py checks it):
 
 - the model is read layer by layer from Keras' own layers and configs, with its
   float32 weights; the JavaScript computes in double precision;
-- the tokenizer: the word rules (the book's and IMDB's) or characters (for
+- the tokenizer: the word rules (the book's and IMDB's), characters (for
   Korean), with this Python's own Unicode tables, since a browser's differ
-  (page_unicode.py); a subword (sentencepiece) model is refused in one line;
+  (page_unicode.py), or sentencepiece's subwords over those characters, its
+  unigram encoder rewritten in JavaScript with the model's pieces and scores
+  (page_subword.py);
 - the vocabulary: the words that get ids, in rank order, and every other word
   seen in training as a set, because predict reads those as [OOV] while it
   skips words never seen.
@@ -36,6 +38,7 @@ import numpy as np
 from .. import i18n, runs
 from ..errors import RnnlabError
 from ..files import write_text
+from .page_subword import subword_data
 from .page_unicode import unicode_tables
 
 # The activations core.js implements (Keras' names).
@@ -46,7 +49,7 @@ SUPPORTED_LAYERS = (
 FIRST_WORD_ID = 4  # ids 0-2 are padding, start and OOV; Keras' index_from=3 leaves 3 unused
 
 
-TOKENIZERS = ("word", "char")  # the tokenizers core.js runs
+TOKENIZERS = ("word", "char", "subword")  # the tokenizers core.js runs
 
 
 def write_page(run_dir, output=None, overwrite=False, lang=None, allow_unfinished=False) -> Path:
@@ -69,8 +72,8 @@ def page_html(predictor, lang=None) -> str:
     tokenizer = predictor.encoder.tokenizer.name
     if tokenizer not in TOKENIZERS:
         raise RnnlabError(
-            f"the page cannot run a {tokenizer} tokenizer (sentencepiece has no JavaScript "
-            f"twin here); it runs {' and '.join(TOKENIZERS)} models: use rnnlab predict for it"
+            f"the page cannot run a {tokenizer} tokenizer; it runs {', '.join(TOKENIZERS)} "
+            "models: use rnnlab predict for it"
         )
     reviews = review_language(predictor.encoder.vocabulary)
     lang = lang or reviews
@@ -86,6 +89,8 @@ def page_html(predictor, lang=None) -> str:
         "encoder": encoder_data(predictor.encoder),
         "unicode": tables,
     }
+    if tokenizer == "subword":
+        data["subword"] = subword_data(predictor.encoder.tokenizer.model)
     scripts = {"core": _asset("core.js"), "ui": _asset("ui.js")}
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"

@@ -227,6 +227,63 @@ var RnnlabCore = (function () {
     };
   }
 
+  /** sentencepiece's unigram encoder on the char tokenizer's characters (see
+   *  page_subword.py): a dummy ▁ first, none last, then the Viterbi of
+   *  EncodeOptimized with float32 sums; unknown characters cost min score - 10 each
+   *  and a run of them is one <unk>. */
+  function makeSubwordTokenizer(characters, pieceBytes, scoreBytes, types) {
+    const names = new TextDecoder().decode(pieceBytes).split("\n"), index = new Map();
+    const view = new DataView(scoreBytes.buffer, scoreBytes.byteOffset, scoreBytes.length);
+    const scores = Float32Array.from(names, (_, id) => view.getFloat32(4 * id, true));
+    const USER_DEFINED = 4, UNUSED = 5, UNKNOWN = 2;
+    let unkId = -1, minScore = 3.4028234663852886e38, maxScore = 1.1754943508222875e-38, longest = 1;
+    names.forEach((name, id) => {
+      const type = types[id] || 1;
+      if (type === UNKNOWN) unkId = id;
+      if (type === 1) [minScore, maxScore] = [Math.min(minScore, scores[id]), Math.max(maxScore, scores[id])];
+      if (type === 1 || type === USER_DEFINED) { // UNUSED pieces are matched, then skipped
+        index.set(name, id);
+        longest = Math.max(longest, Array.from(name).length);
+      }
+    });
+    const unkScore = Math.fround(minScore - 10);
+    const utf8Length = (s) => new TextEncoder().encode(s).length;
+
+    return function tokenize(text) {
+      const chars = ["\u2581", ...characters(text)];
+      while (chars.length && chars[chars.length - 1] === "\u2581") chars.pop();
+      if (!chars.length) return [];
+      const n = chars.length, score = new Float64Array(n + 1), from = new Int32Array(n + 1).fill(-1);
+      const ids = new Int32Array(n + 1);
+      const offer = (end, start, id, candidate) => {
+        if (from[end] === -1 || candidate > score[end]) {
+          [score[end], from[end], ids[end]] = [Math.fround(candidate), start, id];
+        }
+      };
+      for (let start = 0; start < n; start++) {
+        let piece = "", single = false;
+        for (let end = start + 1; end <= Math.min(n, start + longest); end++) {
+          piece += chars[end - 1];
+          const id = index.get(piece);
+          if (id === undefined) continue;
+          const own = types[id] === USER_DEFINED
+            ? Math.fround(utf8Length(piece) * maxScore) - 0.1 // in double, as C++ does
+            : null;
+          offer(end, start, id, own === null ? Math.fround(scores[id] + score[start]) : own + score[start]);
+          if (end === start + 1) single = true;
+        }
+        if (!single) offer(start + 1, start, unkId, Math.fround(unkScore + score[start]));
+      }
+      const tokens = [];
+      for (let end = n; end > 0; end = from[end]) {
+        const unknown = ids[end] === unkId;
+        if (unknown && tokens.length && tokens[tokens.length - 1] === unkId) continue;
+        tokens.push(unknown ? unkId : names[ids[end]]);
+      }
+      return tokens.reverse().map((token) => (token === unkId ? names[unkId] : token));
+    };
+  }
+
   /** Python's char tokenizer (version 1): tags -> space, NFC, str.lower(), Python's
    *  whitespace stripped and each run of it one ▁; the tokens are the code points. */
   function makeCharTokenizer(unicode, decompositionBytes) {
@@ -282,7 +339,7 @@ var RnnlabCore = (function () {
 
   // --- the encoder: words -> the ids the model reads ----------------------------------
 
-  function makeEncoder(spec, seenWords, tokenize) {
+  function makeEncoder(spec, seenWords, tokenize, cuttable = true) {
     const rank = new Map(spec.words.map((w, k) => [w, k + 1]));
     const seen = new Set(seenWords); // seen in training, ranked beyond num_words: [OOV]
     const { maxlen, padding, truncating } = spec;
@@ -300,7 +357,8 @@ var RnnlabCore = (function () {
     /** The words the model can read: for a long review only the end that truncation
      *  keeps (tested equal to tokenizing everything), so a 1 MB review stays fast. */
     function wordsRead(text, chunk) {
-      for (let size = chunk; size < text.length; size *= 4) {
+      // Not for subwords: the Viterbi's float32 sums depend on what came before.
+      for (let size = chunk; cuttable && size < text.length; size *= 4) {
         const piece = truncating === "pre"
           ? text.slice(safeStart(text, text.length - size))
           : text.slice(0, safeEnd(text, size));
@@ -542,15 +600,18 @@ var RnnlabCore = (function () {
 
   /** The page's data (see page.py) -> a ready model: encode(text), run(ids). */
   async function load(data) {
-    const char = data.tokenizer === "char";
-    const [weightPlanes, seenBytes, decompositions] = await Promise.all([
+    const word = data.tokenizer === "word", subword = data.subword;
+    const [weightPlanes, seenBytes, decompositions, pieces, scores] = await Promise.all([
       inflate(data.model.weights),
       inflate(data.encoder.seen),
-      char ? inflate(data.unicode.decompositions) : null,
+      word ? null : inflate(data.unicode.decompositions),
+      subword ? inflate(subword.pieces) : null,
+      subword ? inflate(subword.scores) : null,
     ]);
-    const tokenize = char ? makeCharTokenizer(data.unicode, decompositions) : makeWordTokenizer(data.unicode);
+    let tokenize = word ? makeWordTokenizer(data.unicode) : makeCharTokenizer(data.unicode, decompositions);
+    if (subword) tokenize = makeSubwordTokenizer(tokenize, pieces, scores, subword.types);
     const seen = [...frontDecoded(seenBytes), ...data.encoder.seen_control];
-    const encoder = makeEncoder(data.encoder, seen, tokenize);
+    const encoder = makeEncoder(data.encoder, seen, tokenize, !subword);
     const network = makeNetwork(data.model.layers, floatsFromPlanes(weightPlanes));
     return { tokenize, ...encoder, ...network };
   }

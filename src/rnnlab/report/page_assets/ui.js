@@ -35,6 +35,8 @@
       units_word: "words",
       unit_char: "character",
       units_char: "characters",
+      unit_subword: "piece",
+      units_subword: "pieces",
       two_ways: "--explain reads a one-directional RNN's state token by token; {name} reads the review both ways",
       cut_before: "✂ the review was cut to its last {maxlen} tokens",
       cut_after: "✂ the rest was cut: the model reads the first {maxlen} tokens",
@@ -80,6 +82,8 @@
       units_word: "단어",
       unit_char: "글자",
       units_char: "글자",
+      unit_subword: "서브워드",
+      units_subword: "서브워드",
       two_ways: "토큰별 확률은 한 방향 RNN의 상태를 토큰마다 읽어서 구합니다. {name} 모델은 리뷰를 양방향으로 읽으므로 최종 확률만 보여 줍니다.",
       cut_before: "✂ 리뷰가 길어서 마지막 {maxlen}개 토큰만 남기고 앞부분을 잘랐습니다",
       cut_after: "✂ 리뷰가 길어서 처음 {maxlen}개 토큰 뒤는 잘랐습니다",
@@ -150,7 +154,7 @@
   let lang = data.lang, model = null, timer = null, lastUrl = "";
 
   function t(key, values = {}) {
-    const strings = STRINGS[lang], unit = data.tokenizer === "char" ? "char" : "word";
+    const strings = STRINGS[lang], unit = data.tokenizer;
     const common = {
       name: data.model.name,
       num_words: data.encoder.num_words,
@@ -177,7 +181,7 @@
     $("model-line").textContent = t("model_line", { side: t(`side_${data.encoder.truncating}`) });
     $("lang-switch").textContent = STRINGS[lang].switch;
     review.placeholder = PLACEHOLDERS[data.reviews];
-    if (data.tokenizer === "char") $("tokens-help").textContent += ` ${t("space")}`;
+    if (data.tokenizer !== "word") $("tokens-help").textContent += ` ${t("space")}`;
     const examples = $("examples");
     examples.querySelectorAll("button").forEach((button) => button.remove());
     for (const example of EXAMPLES) {
