@@ -6,6 +6,7 @@ encoder and model, for every model kind; headless Chromium opens the page itself
 Tests that need node or Chromium skip without them, except on CI (CI=true).
 """
 
+import itertools
 import json
 import os
 import random
@@ -652,3 +653,23 @@ def test_subword_tokenizer_equals_sentencepiece_on_nsmc(trained_run, folder):
     answer = run_node(page, {"tokenize": texts})["tokenize"]
     for text, tokens, expected in zip(texts, answer, subword_tokens(model, texts), strict=True):
         assert tokens == expected, text
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [({"user_defined_symbols": ["ㅋㅋ"]}, "user-defined"), ({"byte_fallback": True}, "byte")],
+)
+def test_subword_models_with_other_rules_are_refused(trained_run, folder, options, named):
+    import io
+
+    import sentencepiece
+
+    words = ["영화", "정말", "ㅋㅋ", "별로"]
+    sentences = [" ".join(order) for order in itertools.permutations(words)]
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences * 20), model_writer=model, vocab_size=300,
+        hard_vocab_limit=False, normalization_rule_name="identity", minloglevel=2, **options,
+    )  # fmt: skip
+    with pytest.raises(RnnlabError, match=named):
+        subword_page(trained_run, folder / f"subword-{named}", model.getvalue())
