@@ -86,7 +86,9 @@ def page_html(predictor, lang=None) -> str:
         "reviews": reviews,
         "tokenizer": tokenizer,
         "model": {"name": predictor.model.name, "layers": layers, "weights": _packed(weights)},
-        "encoder": encoder_data(predictor.encoder),
+        "encoder": encoder_data(
+            predictor.encoder, getattr(predictor.encoder.tokenizer, "pieces", None)
+        ),
         "unicode": tables,
     }
     if tokenizer == "subword":
@@ -301,13 +303,19 @@ def _check_structure(name: str, layers: list[dict]) -> None:
 # --- the vocabulary --------------------------------------------------------------------
 
 
-def encoder_data(encoder) -> dict:
+def encoder_data(encoder, pieces=None) -> dict:
     """The encoder's settings, the words that get ids (rank order), and the set of
     the other words seen in training: sorted, front-coded, deflated, base64 (the
     few with a control character, which the front coding cannot hold, as a list:
-    characters can be tokens)."""
+    characters can be tokens).  With the subword tokenizer's `pieces`, the other
+    pieces seen are their ids, as gaps in base36, deflated: the page has the pieces."""
     with_ids = max(encoder.num_words - FIRST_WORD_ID, 0)
-    seen = {word.encode("utf-8", "replace") for word in encoder.vocabulary[with_ids:]}
+    others, seen_ids = encoder.vocabulary[with_ids:], []
+    if pieces is not None:
+        number = {piece: i for i, piece in enumerate(pieces)}
+        seen_ids = sorted(number[token] for token in others if token in number)
+        others = [token for token in others if token not in number]
+    seen = {word.encode("utf-8", "replace") for word in others}
     seen.discard(b"")
     plain = sorted(word for word in seen if min(word) >= 32)
     return {
@@ -318,6 +326,9 @@ def encoder_data(encoder) -> dict:
         "words": encoder.vocabulary[:with_ids],
         "seen": _deflated_base64(front_coded(plain)),
         "seen_control": sorted(w.decode("utf-8") for w in seen if min(w) < 32),
+        "seen_pieces": _deflated_base64(
+            ",".join(np.base_repr(gap, 36) for gap in np.diff(seen_ids, prepend=0)).encode()
+        ),
     }
 
 

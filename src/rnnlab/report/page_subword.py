@@ -63,8 +63,9 @@ def _fields(data: bytes):
 
 
 def subword_data(model: bytes) -> dict:
-    """The pieces (by id, '\\n'-joined, deflated), their float32 scores (deflated)
-    and the ids of pieces that are not NORMAL, with their types."""
+    """The pieces (by id, '\\n'-joined, deflated), their float32 scores (as byte
+    planes, as the weights, deflated) and the ids of pieces that are not NORMAL,
+    with their types."""
     pieces, scores, types = [], [], {}
     trainer, normalizer = {}, {}
     try:
@@ -91,7 +92,7 @@ def subword_data(model: bytes) -> dict:
         )
     if "\n" in "".join(pieces) or list(types.values()).count(UNKNOWN) != 1:
         raise RnnlabError("the page cannot run this subword model: its pieces are unusual")
-    planes = b"".join(scores)
+    planes = b"".join(score[k : k + 1] for k in range(4) for score in scores)  # byte planes
     return {
         "pieces": _deflated("\n".join(pieces).encode("utf-8")),
         "scores": _deflated(planes),

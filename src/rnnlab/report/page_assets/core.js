@@ -231,10 +231,8 @@ var RnnlabCore = (function () {
    *  page_subword.py): a dummy ▁ first, none last, then the Viterbi of
    *  EncodeOptimized with float32 sums; unknown characters cost min score - 10 each
    *  and a run of them is one <unk>. */
-  function makeSubwordTokenizer(characters, pieceBytes, scoreBytes, types) {
-    const names = new TextDecoder().decode(pieceBytes).split("\n"), index = new Map();
-    const view = new DataView(scoreBytes.buffer, scoreBytes.byteOffset, scoreBytes.length);
-    const scores = Float32Array.from(names, (_, id) => view.getFloat32(4 * id, true));
+  function makeSubwordTokenizer(characters, names, scores, types) {
+    const index = new Map();
     const USER_DEFINED = 4, UNUSED = 5, UNKNOWN = 2;
     let unkId = -1, minScore = 3.4028234663852886e38, maxScore = 1.1754943508222875e-38, longest = 1;
     names.forEach((name, id) => {
@@ -609,8 +607,13 @@ var RnnlabCore = (function () {
       subword ? inflate(subword.scores) : null,
     ]);
     let tokenize = word ? makeWordTokenizer(data.unicode) : makeCharTokenizer(data.unicode, decompositions);
-    if (subword) tokenize = makeSubwordTokenizer(tokenize, pieces, scores, subword.types);
+    const names = subword ? new TextDecoder().decode(pieces).split("\n") : [];
+    if (subword) tokenize = makeSubwordTokenizer(tokenize, names, floatsFromPlanes(scores), subword.types);
     const seen = [...frontDecoded(seenBytes), ...data.encoder.seen_control];
+    let id = 0; // the other pieces seen in training, by id (gaps in base36)
+    for (const gap of numbers(new TextDecoder().decode(await inflate(data.encoder.seen_pieces)))) {
+      seen.push(names[(id += gap)]);
+    }
     const encoder = makeEncoder(data.encoder, seen, tokenize, !subword);
     const network = makeNetwork(data.model.layers, floatsFromPlanes(weightPlanes));
     return { tokenize, ...encoder, ...network };
