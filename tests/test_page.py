@@ -2,8 +2,11 @@
 
 The page's own script runs under node (tests/js/harness.js evaluates the script
 text of the written page, no DOM) and is compared with the Python tokenizer,
-encoder and model, for every model kind; headless Chromium opens the page itself.
-Tests that need node or Chromium skip without them, except on CI (CI=true).
+encoder and model, for every model kind and every tokenizer (word; char and
+subword on Korean reviews, emoji outside the BMP, mixed scripts, against
+CharTokenizer and sentencepiece itself); headless Chromium opens the page itself.
+Tests that need node or Chromium skip without them, except on CI (CI=true);
+tests on the real data skip without RNNLAB_DATA (IMDB) or RNNLAB_NSMC.
 """
 
 import itertools

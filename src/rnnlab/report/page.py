@@ -16,11 +16,13 @@ What keeps the page equal to `rnnlab predict` (tests/test_page.py checks it):
   (page_subword.py);
 - the vocabulary: the words that get ids, in rank order, and every other word
   seen in training as a set, because predict reads those as [OOV] while it
-  skips words never seen.
+  skips words never seen;
+- the language: a model of Korean reviews gets a page in Korean, with Korean
+  examples (`review_language`), unless a language is asked for.
 
 The weights are float32 in byte planes, deflated, in base64; the words with an
-id are JSON; the other words are front-coded and deflated.  The README gives
-the size rule that follows.
+id are JSON; the other words are front-coded and deflated (other subwords: their
+piece ids).  The README gives the size rule that follows.
 """
 
 import base64
