@@ -74,7 +74,7 @@ class Table:
             rows = self._csv_rows(lines, "\t" if self.format == "tsv" else ",")
         seen_ids = {} if self.unique_ids else None
         for number, text, label, row_id in rows:
-            if seen_ids is not None and row_id is not None:
+            if seen_ids is not None and row_id:  # an empty id is no id
                 first = seen_ids.setdefault(row_id, number)
                 if first != number:
                     raise RnnlabError(
