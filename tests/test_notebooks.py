@@ -6,8 +6,9 @@ tarball made here (RNNLAB_DATA) and 1 epoch per model (RNNLAB_NOTEBOOK_EPOCHS).
 The numbers they print then mean nothing, but a renamed function, a changed
 signature or a missing file breaks the build.  Each runs in a temporary copy
 of the notebooks' folder, so its run folders never land in the repository.
-One cache folder (RNNLAB_HOME) and one JAX compilation cache serve all four,
+One cache folder (RNNLAB_HOME) and one JAX compilation cache serve them all,
 so the second language of a chapter reuses the first one's compiled programs.
+The NSMC notebook (in Korean only) reads a tiny NSMC folder made here (RNNLAB_NSMC).
 
 The Korean and English notebooks of a chapter share their code cells, cell for
 cell; this is checked without a kernel, so the two cannot drift apart.
@@ -22,7 +23,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import aclimdb_files, write_tarball
+from helpers import aclimdb_files, write_nsmc, write_tarball
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 CHAPTERS = ("9-2-simple-rnn", "9-3-lstm-gru")
@@ -46,6 +47,20 @@ EXPECTED = {
             "P(positive)",  # predict and explain
         ],
         "images": 4,  # length histogram, two loss plots, the explanation
+    },
+    "9-2-nsmc": {
+        "texts": [
+            "words (eojeol):",  # the two tokenizers' vocabularies
+            "characters read as [OOV]:",
+            "8,209",  # model B
+            "16×8 + 8×8 + 8 = 200",
+            "True True",  # load_and_split equals the steps taken one by one
+            "model B: test accuracy",
+            "best.keras",
+            "P(positive)",  # predict and explain
+            "page.html",
+        ],
+        "images": 3,  # length histogram, the loss plot, the explanation
     },
     "9-3-lstm-gru": {
         "texts": [
@@ -98,6 +113,7 @@ def notebook_env(tmp_path_factory) -> dict:
     )
     return {
         "RNNLAB_DATA": str(write_tarball(root / "tiny_aclImdb.tar.gz", aclimdb_files())),
+        "RNNLAB_NSMC": str(write_nsmc(root / "tiny_nsmc", n_per_label=40)),
         "RNNLAB_HOME": str(root / "rnnlab-home"),
         "RNNLAB_NOTEBOOK_EPOCHS": "1",
         "KERAS_BACKEND": "jax",
@@ -162,6 +178,18 @@ def test_the_notebook_runs_on_the_small_setting(chapter, lang, notebook_env, mon
     assert "epochs: 1" in text  # it read the small setting
 
 
+def test_the_nsmc_notebook_runs_on_a_tiny_nsmc(notebook_env, monkeypatch, tmp_path):
+    executed = execute("9-2-nsmc.ko.ipynb", notebook_env, monkeypatch, tmp_path)
+    text = output_text(executed)
+    missing = [expected for expected in EXPECTED["9-2-nsmc"]["texts"] if expected not in text]
+    assert not missing, f"the outputs do not show {missing}"
+    assert images(executed) >= EXPECTED["9-2-nsmc"]["images"]
+    assert f"data: {notebook_env['RNNLAB_NSMC']}, tokenizer: char, epochs: 1" in text
+    assert "정말 재미있고" in text  # the Korean sentences were read
+    stored = read(NOTEBOOKS / "9-2-nsmc.ko.ipynb")
+    assert all(HANGUL.search(markdown) for markdown in sources(stored, "markdown"))
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_the_korean_notebook_is_the_english_one_in_korean(chapter):
     korean = read(NOTEBOOKS / f"{chapter}.ko.ipynb")
@@ -173,10 +201,12 @@ def test_the_korean_notebook_is_the_english_one_in_korean(chapter):
     assert korean["metadata"]["kernelspec"]["name"] == "python3"
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_the_notebook_is_stored_without_outputs(chapter, lang):
-    notebook = read(NOTEBOOKS / f"{chapter}.{lang}.ipynb")
+STORED = [f"{chapter}.{lang}.ipynb" for chapter in CHAPTERS for lang in LANGUAGES]
+
+
+@pytest.mark.parametrize("name", [*STORED, "9-2-nsmc.ko.ipynb"])
+def test_the_notebook_is_stored_without_outputs(name):
+    notebook = read(NOTEBOOKS / name)
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert code
     assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)

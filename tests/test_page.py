@@ -2,10 +2,14 @@
 
 The page's own script runs under node (tests/js/harness.js evaluates the script
 text of the written page, no DOM) and is compared with the Python tokenizer,
-encoder and model, for every model kind; headless Chromium opens the page itself.
-Tests that need node or Chromium skip without them, except on CI (CI=true).
+encoder and model, for every model kind and every tokenizer (word; char and
+subword on Korean reviews, emoji outside the BMP, mixed scripts, against
+CharTokenizer and sentencepiece itself); headless Chromium opens the page itself.
+Tests that need node or Chromium skip without them, except on CI (CI=true);
+tests on the real data skip without RNNLAB_DATA (IMDB) or RNNLAB_NSMC.
 """
 
+import itertools
 import json
 import os
 import random
@@ -20,19 +24,22 @@ from urllib.parse import quote
 import keras
 import numpy as np
 import pytest
-from helpers import aclimdb_files, tiny_config, write_tarball
+from helpers import aclimdb_files, tiny_config, write_nsmc, write_tarball
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rnnlab
 from rnnlab import runs
+from rnnlab.cli import main
 from rnnlab.config import TrainConfig
 from rnnlab.data.tokenizer import tokenize
+from rnnlab.data.tokenizers import CharTokenizer, SubwordTokenizer
 from rnnlab.errors import RnnlabError
 from rnnlab.files import write_text
 from rnnlab.models import KERAS_MODELS, Architecture, build_model
 from rnnlab.predict import Predictor, format_explanation
 from rnnlab.report.page import page_html, write_page
+from rnnlab.runs import TOKENIZER_MODEL
 from rnnlab.train import train
 
 HARNESS = Path(__file__).parent / "js" / "harness.js"
@@ -442,3 +449,234 @@ def test_layers_the_page_cannot_run(trained_run, folder, layers, named):
     run = run_with(trained_run, folder / f"unsupported-{named}", model)
     with pytest.raises(RnnlabError, match=named):
         write_page(run)
+
+
+# --- Korean: the char tokenizer, the page in Korean ---------------------------------------
+
+KOREAN_REVIEWS = [
+    "정말 재미있고 감동적인 영화였어요",
+    "최악... 시간 아깝다 ㅠㅠ 노잼",
+    "배우 연기는 좋은데 스토리가 별로 😡😡",
+    "ㅋㅋㅋㅋ 명작!! 강추 👍🏽 10점 만점에 10점",
+    "완전 감동 😍 🇰🇷 best movie ever, 최고",
+    "  <br />앞뒤   공백과\t탭\n줄바꿈  ",
+    "조합형 \u1100\u1161\u11a8 한글과 NFC: \u1112\u1161\u11ab\u1100\u1173\u11af",
+    "",
+    "😀" * 50 + " 정말 " * 30,
+]
+HARD_CHAR_CASES = [
+    *KOREAN_REVIEWS,
+    *HARD_CASES,
+    "\u1100\u1161 \u1100\u1161\u11a8 \uac00\u11a8 \uac01\u11a8 \u1100\u0301\u1161",
+    "a\u0328\u0301 a\u0301\u0328 e\u0301\u0301 \u1e0b\u0323 q\u0307\u0323 \u00c5 \u212b",
+    "\u0f73 \u0f75 \u0f81 \u0344 \u0958 \u2adc \U0001d15e \U0001d160 \u0b47\u0b3e \u09c7\u09be",
+    "\u2000 \u2001 \u3000 \x1c\x1d\x1e\x1f \x85 \xa0 \u1680 \u2028 \u2029 \u202f \ufeff",
+    "▁ 스페이스▁기호 a▁▁b",
+    "ΟΔΟΣ ΑΣ̈ İ ẞ",
+]
+
+
+@pytest.fixture(scope="module")
+def korean_run(folder) -> Path:
+    """Model B trained for an epoch on tiny Korean reviews with the char tokenizer."""
+    data = write_nsmc(folder / "nsmc", n_per_label=40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNLAB_HOME", str(folder / "home"))
+        train(tiny_config(data, epochs=1, tokenizer="char"), folder / "korean", verbose=0)
+    return folder / "korean"
+
+
+@pytest.fixture(scope="module")
+def korean_page(korean_run) -> Path:
+    return write_page(korean_run)
+
+
+def page_data(page: Path) -> dict:
+    html = page.read_text(encoding="utf-8")
+    return json.loads(re.search(r'id="rnnlab-data">(.*?)</script>', html, re.S).group(1))
+
+
+def test_korean_model_gets_a_korean_page(korean_page, trained_page):
+    data = page_data(korean_page)
+    assert (data["lang"], data["reviews"], data["tokenizer"]) == ("ko", "ko", "char")
+    english = page_data(trained_page)
+    assert (english["lang"], english["reviews"], english["tokenizer"]) == ("en", "en", "word")
+
+
+def test_char_page_gives_predicts_ids_and_probabilities(korean_page, korean_run):
+    predictor = rnnlab.load(korean_run)
+    answers = run_node(korean_page, {"encode": KOREAN_REVIEWS, "chunk": 10})["encode"]
+    expected = predictor.encoder.encode(KOREAN_REVIEWS).ids
+    for text, answer, ids in zip(KOREAN_REVIEWS, answers, expected, strict=True):
+        assert answer["ids"] == ids.tolist(), text
+        explanation = predictor.explain(text)
+        assert answer["tokens"] == explanation.tokens, text  # the names --explain prints
+        np.testing.assert_allclose(answer["probabilities"], explanation.probabilities, atol=1e-5)
+        assert moves_lines(answer["moves"]) == moves_lines_of_predict(text, explanation)
+
+
+def char_run_with(trained_run: Path, path: Path, vocabulary: list[str], **preprocessing) -> Path:
+    """A run folder of the char tokenizer (unless `preprocessing` names another) with
+    `vocabulary` (its first 20 get ids)."""
+    model = randomized(build_model("simplernn-embedding", SHAPE), seed=3)
+    settings = {"format": 2, "tokenizer": "char", "tokenizer_version": 1, **preprocessing}
+    return run_with(trained_run, path, model, vocabulary=vocabulary, **settings)
+
+
+def test_char_tokens_beyond_the_ids_read_as_oov_even_control_characters(trained_run, folder):
+    vocabulary = [*"영화정말재미있다▁.!ㅋㅠ😀abcdefg", "\x01", "\x7f", "최", "😡", "\u0301", "한"]
+    run = char_run_with(trained_run, folder / "char-oov", vocabulary, padding="post")
+    page = write_page(run)
+    texts = ["최악 \x01 😡 한글", "정말 \x7f e\u0301 ㅋㅋ", "ok 영화" * 5]
+    answers = run_node(page, {"encode": texts, "chunk": 3})["encode"]
+    predictor = rnnlab.load(run)
+    for text, answer, ids in zip(texts, answers, predictor.encoder.encode(texts).ids, strict=True):
+        assert answer["ids"] == ids.tolist(), repr(text)
+    assert answers[0]["counts"]["oov"] == 4  # 최, \x01, 😡, 한: seen, beyond the ids
+
+
+def test_char_tokenizer_equals_python_on_hard_cases(korean_page):
+    answer = run_node(korean_page, {"tokenize": HARD_CHAR_CASES})["tokenize"]
+    for text, tokens in zip(HARD_CHAR_CASES, answer, strict=True):
+        assert tokens == CharTokenizer().tokenize(text), repr(text)
+
+
+def test_char_tokenizer_normalizes_every_character_as_python(korean_page):
+    """NFC with this Python's tables: every code point alone, after a Hangul jamo
+    and before two combining marks in the wrong order."""
+    codes = [c for c in range(0x30000) if not 0xD800 <= c < 0xE000]
+    texts = ["".join(f"\u1100{chr(c)}\u0323\u0301 " for c in codes[k : k + 2000])
+             for k in range(0, len(codes), 2000)]  # fmt: skip
+    answer = run_node(korean_page, {"tokenize": texts})["tokenize"]
+    for text, tokens in zip(texts, answer, strict=True):
+        assert tokens == CharTokenizer().tokenize(text), repr(text[:20])
+
+
+MARKS = [*"\u0301\u0323\u0328\u0307\u0344\u0f71\u0f72\u0f80\u05b0\u05bc\u3099\u309a\u0bbe"]
+JAMO = [*"\u1100\u1112\u1161\u1175\u11a8\u11c2\uac00\uac01\u3131ᄀ"]
+KOREAN_TEXT = st.lists(
+    st.one_of(st.characters(), st.sampled_from(TRICKY + MARKS + JAMO + [" ", "\u3000"])),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=5, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(KOREAN_TEXT, min_size=100, max_size=100))
+def test_char_tokenizer_equals_python_on_any_text(korean_page, texts):
+    answer = run_node(korean_page, {"tokenize": texts})["tokenize"]
+    for text, tokens in zip(texts, answer, strict=True):
+        assert tokens == CharTokenizer().tokenize(text), repr(text)
+
+
+def nsmc_reviews(n: int) -> list[str]:
+    """The first `n` reviews of $RNNLAB_NSMC's training file (skip without it)."""
+    folder = os.environ.get("RNNLAB_NSMC")
+    if not folder:
+        pytest.skip("RNNLAB_NSMC is not set")
+    lines = (Path(folder) / "ratings_train.txt").read_text(encoding="utf-8").splitlines()
+    return [line.split("\t")[1] for line in lines[1 : n + 1]]
+
+
+def test_char_tokenizer_equals_python_on_3000_nsmc_reviews(korean_page):
+    texts = nsmc_reviews(3000)
+    answer = run_node(korean_page, {"tokenize": texts})["tokenize"]
+    for text, tokens in zip(texts, answer, strict=True):
+        assert tokens == CharTokenizer().tokenize(text), text
+
+
+def test_korean_page_in_the_browser(korean_page, korean_run):
+    review = "정말 재미있고 감동적인 영화였어요 😍"
+    dom = open_in_chromium(korean_page, review)
+    assert_same_4_decimals(
+        shown_probability(dom), float(rnnlab.load(korean_run).predict([review])[0])
+    )
+    assert "이 리뷰는 긍정일까요" in dom and "한국어로" in dom and "(영어)" not in dom
+    assert '<html lang="ko"' in dom and "😍" in dom
+
+
+def test_lang_option_overrides_the_reviews_language(korean_run, folder):
+    page = write_page(korean_run, folder / "korean-en.html", lang="en")
+    assert (page_data(page)["lang"], page_data(page)["reviews"]) == ("en", "ko")
+
+
+@pytest.fixture(scope="module")
+def subword_run(folder) -> Path:
+    """Model B trained for an epoch on tiny Korean reviews with 60 learned subwords."""
+    data = write_nsmc(folder / "nsmc-subword", n_per_label=40)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RNNLAB_HOME", str(folder / "home"))
+        config = tiny_config(data, epochs=1, tokenizer="subword", subword_vocab=60)
+        train(config, folder / "subword", verbose=0)
+    return folder / "subword"
+
+
+def test_subword_page_gives_predicts_ids_and_probabilities(subword_run, capsys):
+    assert main(["page", str(subword_run)]) == 0
+    capsys.readouterr()
+    page = subword_run / "page.html"
+    assert page_data(page)["tokenizer"] == "subword" and page_data(page)["lang"] == "ko"
+    predictor = rnnlab.load(subword_run)
+    texts = [*KOREAN_REVIEWS, "영화 " * 40 + "최고"]
+    answers = run_node(page, {"encode": texts, "chunk": 10})["encode"]
+    for text, answer, ids in zip(texts, answers, predictor.encoder.encode(texts).ids, strict=True):
+        assert answer["ids"] == ids.tolist(), text
+        explanation = predictor.explain(text)
+        assert answer["tokens"] == explanation.tokens, text
+        np.testing.assert_allclose(answer["probabilities"], explanation.probabilities, atol=1e-5)
+
+
+def subword_page(trained_run: Path, path: Path, model: bytes) -> Path:
+    """The page of a run folder whose tokenizer is the sentencepiece `model`."""
+    tokenizer = SubwordTokenizer(model)
+    run = char_run_with(trained_run, path, tokenizer.pieces, tokenizer="subword")
+    (run / TOKENIZER_MODEL).write_bytes(model)
+    return write_page(run)
+
+
+def subword_tokens(model: bytes, texts: list[str]) -> list[list[str]]:
+    return SubwordTokenizer(model).tokenize_corpus(texts)
+
+
+def test_subword_tokenizer_equals_sentencepiece_on_any_text(subword_run, trained_run, folder):
+    model = (subword_run / TOKENIZER_MODEL).read_bytes()
+    page = subword_page(trained_run, folder / "subword-any", model)
+    texts = [*HARD_CHAR_CASES, "", " ", "▁", "a ▁", "▁ a", "ㅋ▁▁", "  \t "]
+    for seed in range(4):
+        rng = random.Random(seed)
+        alphabet = "영화최고정말재미없다ㅋㅠ  ▁.!a😀\u0301\u1100\u1161"
+        texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(100)]
+    texts = [text for text in texts if not re.search("[\ud800-\udfff]", text)]  # not UTF-8
+    answer = run_node(page, {"tokenize": texts})["tokenize"]
+    for text, tokens, expected in zip(texts, answer, subword_tokens(model, texts), strict=True):
+        assert tokens == expected, repr(text)
+
+
+def test_subword_tokenizer_equals_sentencepiece_on_nsmc(trained_run, folder):
+    """8,000 pieces learned from 20,000 NSMC reviews, read on 3,000 others."""
+    reviews = nsmc_reviews(23000)
+    model = SubwordTokenizer.learn(reviews[:20000], 8000).model
+    page = subword_page(trained_run, folder / "subword-nsmc", model)
+    texts = reviews[20000:]
+    answer = run_node(page, {"tokenize": texts})["tokenize"]
+    for text, tokens, expected in zip(texts, answer, subword_tokens(model, texts), strict=True):
+        assert tokens == expected, text
+
+
+@pytest.mark.parametrize(
+    "options, named",
+    [({"user_defined_symbols": ["ㅋㅋ"]}, "user-defined"), ({"byte_fallback": True}, "byte")],
+)
+def test_subword_models_with_other_rules_are_refused(trained_run, folder, options, named):
+    import io
+
+    import sentencepiece
+
+    words = ["영화", "정말", "ㅋㅋ", "별로"]
+    sentences = [" ".join(order) for order in itertools.permutations(words)]
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences * 20), model_writer=model, vocab_size=300,
+        hard_vocab_limit=False, normalization_rule_name="identity", minloglevel=2, **options,
+    )  # fmt: skip
+    with pytest.raises(RnnlabError, match=named):
+        subword_page(trained_run, folder / f"subword-{named}", model.getvalue())

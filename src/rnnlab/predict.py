@@ -130,7 +130,7 @@ def format_explanation(text: str, explanation: Explanation, threshold=0.5) -> st
         if token == "[PAD]":  # 'post' padding after the review: the state just runs on
             continue
         change = "" if previous is None else f"{p - previous:+.4f}"
-        lines.append(f"{step:>4}  {token:<18} {p:>11.4f}  {change:>7}")
+        lines.append(f"{step:>4}  {_padded(token, 18)} {p:>11.4f}  {change:>7}")
         if previous is not None and token not in ("[START]", "[OOV]"):
             moves.append((p - previous, token))
         previous = p
@@ -141,6 +141,15 @@ def format_explanation(text: str, explanation: Explanation, threshold=0.5) -> st
     if e.tokens and e.tokens[0] != "[PAD]" and e.tokens[0] != "[START]":
         lines.append(f"(the review was cut to its last {len(e.tokens)} tokens)")
     return "\n".join(lines)
+
+
+def _padded(token: str, width: int) -> str:
+    """`token` padded to `width` terminal columns: a Hangul syllable or CJK character
+    takes two, so that a Korean model's table stays aligned."""
+    import unicodedata
+
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in token)
+    return token + " " * max(width - columns, 0)
 
 
 def _shorten(text: str, width: int) -> str:

@@ -223,10 +223,13 @@ def run_sweep(args) -> None:
 
 
 def run_page(args) -> None:
-    from ..i18n import language
+    import os
+
+    from ..i18n import ENVIRONMENT, language
     from ..report.page import write_page
 
-    lang = language(args.lang)
+    # Asked for (--lang, $RNNLAB_LANG), or else the language of the model's reviews.
+    lang = language(args.lang) if args.lang or os.environ.get(ENVIRONMENT) else None
     path = write_page(args.run_dir, args.output, args.overwrite, lang, args.allow_unfinished)
     size = path.stat().st_size / 1000
     print(f"page written to {path} ({size:.0f} kB): open it in any browser, it works offline")

@@ -247,7 +247,9 @@ def build_parser() -> Parser:
         description="A self-contained page (weights, vocabulary, tokenizer and the forward "
         "pass in plain JavaScript): type a review and see P(positive) after every word. It "
         "opens from file://, makes no network request, and reads a review from its address "
-        "(page.html#review=...), so a link can be shared.",
+        "(page.html#review=...), so a link can be shared. Its language: --lang, else "
+        "$RNNLAB_LANG, else the reviews' (Korean when most of the model's frequent tokens "
+        "are Hangul). It runs word, char and subword models.",
     )
     page.add_argument("run_dir", metavar="RUN_DIR", help="a run folder of rnnlab train")
     page.add_argument(

@@ -9,27 +9,28 @@ What keeps the page equal to `rnnlab predict` (tests/test_page.py checks it):
 
 - the model is read layer by layer from Keras' own layers and configs, with its
   float32 weights; the JavaScript computes in double precision;
-- JavaScript's Unicode tables differ from Python's (`\\p{L}` vs `str.isalnum`,
-  `toLowerCase` vs `str.lower`), so the page carries this Python's own: which
-  characters `[^\\W_]` matches, what `str.lower` changes, and the two character
-  classes of its final-sigma rule;
+- the tokenizer: the word rules (the book's and IMDB's), characters (for
+  Korean), with this Python's own Unicode tables, since a browser's differ
+  (page_unicode.py), or sentencepiece's subwords over those characters, its
+  unigram encoder rewritten in JavaScript with the model's pieces and scores
+  (page_subword.py);
 - the vocabulary: the words that get ids, in rank order, and every other word
   seen in training as a set, because predict reads those as [OOV] while it
-  skips words never seen.
+  skips words never seen;
+- the language: a model of Korean reviews gets a page in Korean, with Korean
+  examples (`review_language`), unless a language is asked for.
 
 The weights are float32 in byte planes, deflated, in base64; the words with an
-id are JSON; the other words are front-coded and deflated.  The README gives
-the size rule that follows.
+id are JSON; the other words are front-coded and deflated (other subwords: their
+piece ids).  The README gives the size rule that follows.
 """
 
 import base64
-import functools
 import hashlib
 import html
 import json
 import os
 import re
-import sys
 import zlib
 from importlib import resources
 from pathlib import Path
@@ -39,6 +40,8 @@ import numpy as np
 from .. import i18n, runs
 from ..errors import RnnlabError
 from ..files import write_text
+from .page_subword import subword_data
+from .page_unicode import unicode_tables
 
 # The activations core.js implements (Keras' names).
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "hard_sigmoid", "softsign")
@@ -48,32 +51,50 @@ SUPPORTED_LAYERS = (
 FIRST_WORD_ID = 4  # ids 0-2 are padding, start and OOV; Keras' index_from=3 leaves 3 unused
 
 
-def write_page(run_dir, output=None, overwrite=False, lang="en", allow_unfinished=False) -> Path:
+TOKENIZERS = ("word", "char", "subword")  # the tokenizers core.js runs
+
+
+def write_page(run_dir, output=None, overwrite=False, lang=None, allow_unfinished=False) -> Path:
     """Write the page of the run folder `run_dir` (default: RUN_DIR/page.html);
-    `allow_unfinished`: also from an interrupted run, with its best model so far."""
+    `lang`: the page's language (default: the language of the reviews the model
+    read, see `review_language`); `allow_unfinished`: also from an interrupted run,
+    with its best model so far."""
     from ..predict import load
 
-    i18n.translation(lang)  # an unknown language is a one-line error
+    if lang is not None:
+        i18n.translation(lang)  # an unknown language is a one-line error
     output = Path(run_dir) / runs.PAGE if output is None else Path(output)
     if output.exists() and not overwrite:
         raise RnnlabError(f"{output} exists; pass --overwrite to replace it, or choose --output")
     return write_text(output, page_html(load(run_dir, allow_unfinished), lang))
 
 
-def page_html(predictor, lang="en") -> str:
+def page_html(predictor, lang=None) -> str:
     """The page of a loaded `Predictor`, as one HTML text."""
-    if predictor.encoder.tokenizer.name != "word":  # core.js has the word tokenizer only
+    tokenizer = predictor.encoder.tokenizer.name
+    if tokenizer not in TOKENIZERS:
         raise RnnlabError(
-            f"the page runs the word tokenizer only; this model reads "
-            f"{predictor.encoder.tokenizer.name} tokens: use rnnlab predict for it"
+            f"the page cannot run a {tokenizer} tokenizer; it runs {', '.join(TOKENIZERS)} "
+            "models: use rnnlab predict for it"
         )
+    reviews = review_language(predictor.encoder.vocabulary)
+    lang = lang or reviews
     layers, weights = describe_model(predictor.model)
+    tables = unicode_tables(tokenizer)
+    if "decompositions" in tables:  # the largest table: deflated
+        tables = {**tables, "decompositions": _deflated_base64(tables["decompositions"].encode())}
     data = {
         "lang": lang,
+        "reviews": reviews,
+        "tokenizer": tokenizer,
         "model": {"name": predictor.model.name, "layers": layers, "weights": _packed(weights)},
-        "encoder": encoder_data(predictor.encoder),
-        "unicode": unicode_tables(),
+        "encoder": encoder_data(
+            predictor.encoder, getattr(predictor.encoder.tokenizer, "pieces", None)
+        ),
+        "unicode": tables,
     }
+    if tokenizer == "subword":
+        data["subword"] = subword_data(predictor.encoder.tokenizer.model)
     scripts = {"core": _asset("core.js"), "ui": _asset("ui.js")}
     hashes = " ".join(
         f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'"
@@ -89,6 +110,17 @@ def page_html(predictor, lang="en") -> str:
     }
     # One pass, so that nothing inserted is read again as a placeholder.
     return re.sub(r"\{\{(\w+)\}\}", lambda m: parts[m.group(1)], _asset("page.html"))
+
+
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+
+
+def review_language(vocabulary: list[str], sample=300) -> str:
+    """Korean ("ko") when most of the `sample` most frequent tokens with a letter
+    hold Hangul (a model of Korean reviews), else English: the page's language."""
+    lettered = [token for token in vocabulary if any(c.isalpha() for c in token)][:sample]
+    hangul = sum(1 for token in lettered if HANGUL.search(token))
+    return "ko" if 2 * hangul > len(lettered) else "en"
 
 
 def _asset(name: str) -> str:
@@ -273,20 +305,32 @@ def _check_structure(name: str, layers: list[dict]) -> None:
 # --- the vocabulary --------------------------------------------------------------------
 
 
-def encoder_data(encoder) -> dict:
+def encoder_data(encoder, pieces=None) -> dict:
     """The encoder's settings, the words that get ids (rank order), and the set of
-    the other words seen in training: sorted, front-coded, deflated, base64."""
+    the other words seen in training: sorted, front-coded, deflated, base64 (the
+    few with a control character, which the front coding cannot hold, as a list:
+    characters can be tokens).  With the subword tokenizer's `pieces`, the other
+    pieces seen are their ids, as gaps in base36, deflated: the page has the pieces."""
     with_ids = max(encoder.num_words - FIRST_WORD_ID, 0)
-    seen = {word.encode("utf-8", "replace") for word in encoder.vocabulary[with_ids:]}
-    # Words with control characters (or none) can never be a token: left out.
-    seen = sorted(word for word in seen if word and min(word) >= 32)
+    others, seen_ids = encoder.vocabulary[with_ids:], []
+    if pieces is not None:
+        number = {piece: i for i, piece in enumerate(pieces)}
+        seen_ids = sorted(number[token] for token in others if token in number)
+        others = [token for token in others if token not in number]
+    seen = {word.encode("utf-8", "replace") for word in others}
+    seen.discard(b"")
+    plain = sorted(word for word in seen if min(word) >= 32)
     return {
         "num_words": encoder.num_words,
         "maxlen": encoder.maxlen,
         "padding": encoder.padding,
         "truncating": encoder.truncating,
         "words": encoder.vocabulary[:with_ids],
-        "seen": _deflated_base64(front_coded(seen)),
+        "seen": _deflated_base64(front_coded(plain)),
+        "seen_control": sorted(w.decode("utf-8") for w in seen if min(w) < 32),
+        "seen_pieces": _deflated_base64(
+            ",".join(np.base_repr(gap, 36) for gap in np.diff(seen_ids, prepend=0)).encode()
+        ),
     }
 
 
@@ -301,90 +345,3 @@ def front_coded(words: list[bytes]) -> bytes:
         out += bytes([31] * (drop // 31) + [drop % 31]) + word[kept:]
         previous = word
     return bytes(out)
-
-
-# --- Unicode, as this Python sees it ---------------------------------------------------
-
-
-@functools.cache
-def unicode_tables() -> dict:
-    """The tables core.js's tokenizer uses instead of the browser's (a few KB):
-
-    word: the characters `[^\\W_]` matches; lower, lower_multi: what `str.lower`
-    changes; cased, ignorable: the classes of its final-sigma rule (Σ lowers to ς
-    after a cased letter, case-ignorable ones skipped, unless one follows).
-    """
-    everything = "".join(map(chr, range(sys.maxunicode + 1)))
-    word = np.zeros(len(everything), bool)
-    for match in re.finditer(r"[^\W_]+", everything):
-        word[match.start() : match.end()] = True
-    single, multi = _lower_changes()
-    stops_as_cased = _final_sigma_after("")
-    transparent = _final_sigma_after("A") & ~stops_as_cased
-    return {
-        "word": _ranges_code(word),
-        "cased": _ranges_code(stops_as_cased),
-        "ignorable": _ranges_code(transparent),
-        "lower": _lower_code(single),
-        "lower_multi": {str(code): text for code, text in multi.items()},
-    }
-
-
-def _lower_changes() -> tuple[dict[int, int], dict[int, str]]:
-    """{code: lower-case code - code} and {code: longer lower case} of `str.lower`,
-    capital sigma aside (its rule needs context)."""
-    single, multi = {}, {}
-    for block in range(0, sys.maxunicode + 1, 256):
-        if (text := "".join(map(chr, range(block, block + 256)))).lower() == text:
-            continue
-        for code in range(block, block + 256):
-            lower = chr(code).lower()
-            if lower != chr(code) and code != 0x3A3:
-                if len(lower) == 1:
-                    single[code] = ord(lower) - code
-                else:
-                    multi[code] = lower
-    return single, multi
-
-
-def _final_sigma_after(prefix: str) -> np.ndarray:
-    """For every character c: does `str.lower` make a capital sigma after prefix + c final?
-    Without prefix: c is cased and not case-ignorable.  After "A": c is either."""
-    codes = [c for c in range(sys.maxunicode + 1) if c != 10]  # "\n" separates the tests
-    pieces = "\n".join(f"{prefix}{chr(c)}\u03a3" for c in codes).lower().split("\n")
-    final = np.zeros(sys.maxunicode + 1, bool)
-    final[codes] = [piece[-1] == "\u03c2" for piece in pieces]
-    final[10] = f"{prefix}\n\u03a3".lower()[-1] == "\u03c2"
-    return final
-
-
-def _base36(numbers) -> str:
-    return ",".join(np.base_repr(int(n), 36).lower() for n in numbers)
-
-
-def _ranges_code(flags: np.ndarray) -> str:
-    """The runs of True in `flags` as (gap since the previous run, length) pairs."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], flags.astype(np.int8), [0]))))
-    starts, ends = edges[::2], edges[1::2]
-    gaps = starts - np.concatenate(([0], ends[:-1]))
-    return _base36(np.column_stack((gaps, ends - starts)).ravel())
-
-
-def _lower_code(single: dict[int, int]) -> str:
-    """`single` as (gap, count, stride, delta) runs: A-Z is one run (stride 1, delta
-    32), Ā ā Ă ă ... another (stride 2, delta 1)."""
-    codes, numbers, cursor, i = sorted(single), [], 0, 0
-    while i < len(codes):
-        start, delta, count, stride = codes[i], single[codes[i]], 1, 1
-        if i + 1 < len(codes) and single[codes[i + 1]] == delta and codes[i + 1] - start <= 2:
-            stride = codes[i + 1] - start
-            while (
-                i + count < len(codes)
-                and single[codes[i + count]] == delta
-                and codes[i + count] - codes[i + count - 1] == stride
-            ):
-                count += 1
-        numbers += [start - cursor, count, stride, delta]
-        cursor = start + (count - 1) * stride + 1
-        i += count
-    return _base36(numbers)

@@ -50,9 +50,9 @@ var RnnlabCore = (function () {
     return words;
   }
 
-  // --- the tokenizer, with Python's own Unicode tables -------------------------------
+  // --- the tokenizers, with Python's own Unicode tables (page_unicode.py) ---------
 
-  const WORD = 1, CASED = 2, IGNORABLE = 4; // character flags, see page.py
+  const WORD = 1, CASED = 2, IGNORABLE = 4, SPACE = 8; // character flags
 
   function numbers(code) {
     return code ? code.split(",").map((x) => parseInt(x, 36)) : [];
@@ -60,7 +60,7 @@ var RnnlabCore = (function () {
 
   function characterFlags(unicode) {
     const flags = new Uint8Array(0x110000);
-    const tables = [[WORD, unicode.word], [CASED, unicode.cased], [IGNORABLE, unicode.ignorable]];
+    const tables = [[WORD, unicode.word], [CASED, unicode.cased], [IGNORABLE, unicode.ignorable], [SPACE, unicode.space]];
     for (const [flag, code] of tables) {
       const n = numbers(code); // (gap, length) pairs of ranges
       for (let k = 0, c = 0; k < n.length; k += 2) {
@@ -83,11 +83,9 @@ var RnnlabCore = (function () {
     return map;
   }
 
-  /** Python's rnnlab tokenizer (version 1): tags -> space, ’ -> ', str.lower(), then
-   *  the words of the regex [^\W_]+(?:'[^\W_]+)*, with the tables of that Python. */
-  function makeTokenizer(unicode) {
-    const flags = characterFlags(unicode), lower = lowerCaseMap(unicode);
-    const TAG = /<\/?[A-Za-z][^<>]*>/g;
+  /** Python's str.lower(), final sigma included. */
+  function makeLowerCase(unicode, flags) {
+    const lower = lowerCaseMap(unicode);
 
     function codePointBefore(s, j) {
       const low = s.charCodeAt(j - 1);
@@ -114,7 +112,7 @@ var RnnlabCore = (function () {
       return true;
     }
 
-    function lowerCase(s) {
+    return function lowerCase(s) {
       const pieces = [];
       let copied = 0;
       for (let i = 0; i < s.length; ) {
@@ -131,8 +129,14 @@ var RnnlabCore = (function () {
       }
       pieces.push(s.slice(copied));
       return pieces.join("");
-    }
+    };
+  }
 
+  /** Python's rnnlab tokenizer (version 1): tags -> space, ’ -> ', str.lower(), then
+   *  the words of the regex [^\W_]+(?:'[^\W_]+)*, with the tables of that Python. */
+  function makeWordTokenizer(unicode) {
+    const flags = characterFlags(unicode), lowerCase = makeLowerCase(unicode, flags);
+    const TAG = /<\/?[A-Za-z][^<>]*>/g;
     const isWordAt = (s, i) => i < s.length && (flags[s.codePointAt(i)] & WORD) !== 0;
     function skipWord(s, i) {
       while (isWordAt(s, i)) i += s.codePointAt(i) > 0xffff ? 2 : 1;
@@ -153,6 +157,150 @@ var RnnlabCore = (function () {
         words.push(s.slice(start, i));
       }
       return words;
+    };
+  }
+
+  /** unicodedata.normalize("NFC", s) with that Python's tables: canonical
+   *  decomposition (Hangul by its formula), canonical order, canonical composition. */
+  function makeNfc(unicode, decompositionBytes) {
+    const combining = new Uint8Array(0x110000), decomposition = new Map(), composite = new Map();
+    const runs = numbers(unicode.combining); // (gap, length, class) runs
+    for (let k = 0, c = 0; k < runs.length; k += 3) {
+      c += runs[k];
+      combining.fill(runs[k + 2], c, c + runs[k + 1]);
+      c += runs[k + 1];
+    }
+    const n = numbers(new TextDecoder().decode(decompositionBytes)); // (gap, kind, parts...)
+    for (let k = 0, c = 0; k < n.length; ) {
+      c += n[k];
+      const kind = n[k + 1], size = kind > 2 ? kind - 2 : kind, parts = n.slice(k + 2, k + 2 + size);
+      decomposition.set(c, parts);
+      if (kind === 2) composite.set(parts[0] * 0x110000 + parts[1], c);
+      k += 2 + size;
+    }
+    const S = 0xac00, L = 0x1100, V = 0x1161, T = 0x11a7, VN = 21, TN = 28, SN = 11172;
+
+    function decompose(cp, out) {
+      if (cp >= S && cp < S + SN) {
+        const s = cp - S;
+        out.push(L + Math.floor(s / (VN * TN)), V + Math.floor((s % (VN * TN)) / TN));
+        if (s % TN) out.push(T + (s % TN));
+      } else if (decomposition.has(cp)) {
+        for (const part of decomposition.get(cp)) decompose(part, out);
+      } else out.push(cp);
+    }
+
+    function compose(a, b) {
+      if (a >= L && a < L + 19 && b >= V && b < V + VN) return S + ((a - L) * VN + (b - V)) * TN;
+      if (a >= S && a < S + SN && (a - S) % TN === 0 && b > T && b < T + TN) return a + (b - T);
+      return composite.get(a * 0x110000 + b);
+    }
+
+    return function nfc(s) {
+      if (/^[\x00-\x7f]*$/.test(s)) return s;
+      const cps = [];
+      for (const ch of s) decompose(ch.codePointAt(0), cps);
+      for (let i = 1; i < cps.length; i++) { // canonical order: a stable sort of each run of marks
+        for (let j = i; j > 0 && combining[cps[j]] && combining[cps[j - 1]] > combining[cps[j]]; j--) {
+          [cps[j - 1], cps[j]] = [cps[j], cps[j - 1]];
+        }
+      }
+      const out = [];
+      let starter = -1, lastClass = 0;
+      for (const cp of cps) {
+        const cls = combining[cp];
+        const blocked = out.length - 1 > starter && (lastClass === 0 || lastClass >= cls);
+        if (starter >= 0 && !blocked) {
+          const c = compose(out[starter], cp);
+          if (c !== undefined) {
+            out[starter] = c;
+            continue;
+          }
+        }
+        if (cls === 0) starter = out.length;
+        out.push(cp);
+        lastClass = cls;
+      }
+      const pieces = []; // fromCodePoint takes a limited number of arguments
+      for (let k = 0; k < out.length; k += 8192) pieces.push(String.fromCodePoint(...out.slice(k, k + 8192)));
+      return pieces.join("");
+    };
+  }
+
+  /** sentencepiece's unigram encoder on the char tokenizer's characters (see
+   *  page_subword.py): a dummy ▁ first, none last, then the Viterbi of
+   *  EncodeOptimized with float32 sums; unknown characters cost min score - 10 each
+   *  and a run of them is one <unk>. */
+  function makeSubwordTokenizer(characters, names, scores, types) {
+    const index = new Map();
+    const USER_DEFINED = 4, UNUSED = 5, UNKNOWN = 2;
+    let unkId = -1, minScore = 3.4028234663852886e38, maxScore = 1.1754943508222875e-38, longest = 1;
+    names.forEach((name, id) => {
+      const type = types[id] || 1;
+      if (type === UNKNOWN) unkId = id;
+      if (type === 1) [minScore, maxScore] = [Math.min(minScore, scores[id]), Math.max(maxScore, scores[id])];
+      if (type === 1 || type === USER_DEFINED) { // UNUSED pieces are matched, then skipped
+        index.set(name, id);
+        longest = Math.max(longest, Array.from(name).length);
+      }
+    });
+    const unkScore = Math.fround(minScore - 10);
+    const utf8Length = (s) => new TextEncoder().encode(s).length;
+
+    return function tokenize(text) {
+      const chars = ["\u2581", ...characters(text)];
+      while (chars.length && chars[chars.length - 1] === "\u2581") chars.pop();
+      if (!chars.length) return [];
+      const n = chars.length, score = new Float64Array(n + 1), from = new Int32Array(n + 1).fill(-1);
+      const ids = new Int32Array(n + 1);
+      const offer = (end, start, id, candidate) => {
+        if (from[end] === -1 || candidate > score[end]) {
+          [score[end], from[end], ids[end]] = [Math.fround(candidate), start, id];
+        }
+      };
+      for (let start = 0; start < n; start++) {
+        let piece = "", single = false;
+        for (let end = start + 1; end <= Math.min(n, start + longest); end++) {
+          piece += chars[end - 1];
+          const id = index.get(piece);
+          if (id === undefined) continue;
+          const own = types[id] === USER_DEFINED
+            ? Math.fround(utf8Length(piece) * maxScore) - 0.1 // in double, as C++ does
+            : null;
+          offer(end, start, id, own === null ? Math.fround(scores[id] + score[start]) : own + score[start]);
+          if (end === start + 1) single = true;
+        }
+        if (!single) offer(start + 1, start, unkId, Math.fround(unkScore + score[start]));
+      }
+      const tokens = [];
+      for (let end = n; end > 0; end = from[end]) {
+        const unknown = ids[end] === unkId;
+        if (unknown && tokens.length && tokens[tokens.length - 1] === unkId) continue;
+        tokens.push(unknown ? unkId : names[ids[end]]);
+      }
+      return tokens.reverse().map((token) => (token === unkId ? names[unkId] : token));
+    };
+  }
+
+  /** Python's char tokenizer (version 1): tags -> space, NFC, str.lower(), Python's
+   *  whitespace stripped and each run of it one ▁; the tokens are the code points. */
+  function makeCharTokenizer(unicode, decompositionBytes) {
+    const flags = characterFlags(unicode), lowerCase = makeLowerCase(unicode, flags);
+    const nfc = makeNfc(unicode, decompositionBytes);
+    const TAG = /<\/?[A-Za-z][^<>]*>/g;
+
+    return function tokenize(text) {
+      const tokens = [];
+      let space = false;
+      for (const ch of lowerCase(nfc(text.replace(TAG, " ")))) {
+        if (flags[ch.codePointAt(0)] & SPACE) space = true;
+        else {
+          if (space && tokens.length) tokens.push("\u2581");
+          tokens.push(ch);
+          space = false;
+        }
+      }
+      return tokens;
     };
   }
 
@@ -189,7 +337,7 @@ var RnnlabCore = (function () {
 
   // --- the encoder: words -> the ids the model reads ----------------------------------
 
-  function makeEncoder(spec, seenWords, tokenize) {
+  function makeEncoder(spec, seenWords, tokenize, cuttable = true) {
     const rank = new Map(spec.words.map((w, k) => [w, k + 1]));
     const seen = new Set(seenWords); // seen in training, ranked beyond num_words: [OOV]
     const { maxlen, padding, truncating } = spec;
@@ -207,7 +355,8 @@ var RnnlabCore = (function () {
     /** The words the model can read: for a long review only the end that truncation
      *  keeps (tested equal to tokenizing everything), so a 1 MB review stays fast. */
     function wordsRead(text, chunk) {
-      for (let size = chunk; size < text.length; size *= 4) {
+      // Not for subwords: the Viterbi's float32 sums depend on what came before.
+      for (let size = chunk; cuttable && size < text.length; size *= 4) {
         const piece = truncating === "pre"
           ? text.slice(safeStart(text, text.length - size))
           : text.slice(0, safeEnd(text, size));
@@ -449,12 +598,23 @@ var RnnlabCore = (function () {
 
   /** The page's data (see page.py) -> a ready model: encode(text), run(ids). */
   async function load(data) {
-    const [weightPlanes, seenBytes] = await Promise.all([
+    const word = data.tokenizer === "word", subword = data.subword;
+    const [weightPlanes, seenBytes, decompositions, pieces, scores] = await Promise.all([
       inflate(data.model.weights),
       inflate(data.encoder.seen),
+      word ? null : inflate(data.unicode.decompositions),
+      subword ? inflate(subword.pieces) : null,
+      subword ? inflate(subword.scores) : null,
     ]);
-    const tokenize = makeTokenizer(data.unicode);
-    const encoder = makeEncoder(data.encoder, frontDecoded(seenBytes), tokenize);
+    let tokenize = word ? makeWordTokenizer(data.unicode) : makeCharTokenizer(data.unicode, decompositions);
+    const names = subword ? new TextDecoder().decode(pieces).split("\n") : [];
+    if (subword) tokenize = makeSubwordTokenizer(tokenize, names, floatsFromPlanes(scores), subword.types);
+    const seen = [...frontDecoded(seenBytes), ...data.encoder.seen_control];
+    let id = 0; // the other pieces seen in training, by id (gaps in base36)
+    for (const gap of numbers(new TextDecoder().decode(await inflate(data.encoder.seen_pieces)))) {
+      seen.push(names[(id += gap)]);
+    }
+    const encoder = makeEncoder(data.encoder, seen, tokenize, !subword);
     const network = makeNetwork(data.model.layers, floatsFromPlanes(weightPlanes));
     return { tokenize, ...encoder, ...network };
   }

@@ -12,8 +12,9 @@
       model_line: "{name}: vocabulary of {num_words} ids, reads the {side} {maxlen} tokens of a review. Trained with rnnlab; it runs in this page, offline.",
       side_pre: "last",
       side_post: "first",
-      input_label: "Type or paste a movie review (in English)",
-      placeholder: "e.g. This movie was wonderful, the actors were great…",
+      input_label: "Type or paste a movie review {in}",
+      in_en: "(in English)",
+      in_ko: "(in Korean)",
       examples: "Examples:",
       probability: "P(positive) =",
       positive: "positive",
@@ -28,7 +29,14 @@
       too_long: "Too long to share as a link.",
       tokens_title: "What the model read, token by token",
       colour_help: "Each token is coloured by P(positive) after reading it (blue: positive, orange: negative); hover for the numbers.",
-      tokens_help: "[START] begins every review, [PAD] fills it up to {maxlen} tokens, [OOV] is a word seen in training but not among the {num_words} ids. Struck-through words never appeared in training: they are skipped.",
+      tokens_help: "[START] begins every review, [PAD] fills it up to {maxlen} tokens, [OOV] is a {unit} seen in training but not among the {num_words} ids. Struck-through {units} never appeared in training: they are skipped.",
+      space: "▁ is a space.",
+      unit_word: "word",
+      units_word: "words",
+      unit_char: "character",
+      units_char: "characters",
+      unit_subword: "piece",
+      units_subword: "pieces",
       two_ways: "--explain reads a one-directional RNN's state token by token; {name} reads the review both ways",
       cut_before: "✂ the review was cut to its last {maxlen} tokens",
       cut_after: "✂ the rest was cut: the model reads the first {maxlen} tokens",
@@ -36,13 +44,13 @@
       oov: "[OOV]: “{word}” was seen in training, but is not among the {num_words} ids",
       step: "after “{token}”: P(positive) = {p}{change}",
       chart_count: "{n} tokens",
-      counts: "{words} words: {skipped} skipped (never seen in training), {oov} read as [OOV].",
+      counts: "{words} {units}: {skipped} skipped (never seen in training), {oov} read as [OOV].",
       partial: "Counted in the part of the review the model reads.",
-      moves_title: "The words that moved the prediction most",
+      moves_title: "The {units} that moved the prediction most",
       up_title: "Up (towards positive)",
       down_title: "Down (towards negative)",
       none: "none",
-      moves_help: "change = P(positive) after the word − P(positive) before it; [START] and [OOV] are left out, as in rnnlab predict --explain.",
+      moves_help: "change = P(positive) after the {unit} − P(positive) before it; [START] and [OOV] are left out, as in rnnlab predict --explain.",
       footer: "Made with rnnlab page: the weights, the vocabulary and the network are all in this one file.",
       switch: "한국어",
     },
@@ -51,8 +59,9 @@
       model_line: "{name} 모델: 어휘 사전 크기 {num_words}, 리뷰의 {side} {maxlen}개 토큰을 읽습니다. rnnlab으로 훈련한 모델을 이 페이지 안에서 바로 실행하므로 인터넷 연결 없이도 동작합니다.",
       side_pre: "마지막",
       side_post: "처음",
-      input_label: "영화 리뷰를 입력하거나 붙여 넣으세요 (영어)",
-      placeholder: "예: This movie was wonderful, the actors were great…",
+      input_label: "영화 리뷰를 입력하거나 붙여 넣으세요 {in}",
+      in_en: "(영어로)",
+      in_ko: "(한국어로)",
       examples: "예시 리뷰:",
       probability: "긍정 확률 P(positive) =",
       positive: "긍정",
@@ -67,27 +76,58 @@
       too_long: "리뷰가 너무 길어서 링크로 공유할 수 없습니다.",
       tokens_title: "모델이 읽은 토큰",
       colour_help: "토큰의 색은 그 토큰까지 읽었을 때의 긍정 확률입니다(파랑: 긍정, 주황: 부정). 마우스를 올리면 숫자가 보입니다.",
-      tokens_help: "[START]는 모든 리뷰의 시작 토큰, [PAD]는 길이를 {maxlen}에 맞추려고 채운 패딩, [OOV]는 훈련 데이터에는 있었지만 어휘 사전(크기 {num_words})에 들지 못한 드문 단어입니다. 취소선이 그어진 단어는 훈련 데이터에 한 번도 나오지 않은 단어라서 건너뜁니다.",
+      tokens_help: "[START]는 모든 리뷰의 시작 토큰, [PAD]는 길이를 {maxlen}에 맞추려고 채운 패딩, [OOV]는 훈련 데이터에는 있었지만 어휘 사전(크기 {num_words})에 들지 못한 드문 {unit}입니다. 취소선이 그어진 {unit}는 훈련 데이터에 한 번도 나오지 않은 {unit}라서 건너뜁니다.",
+      space: "▁는 띄어쓰기입니다.",
+      unit_word: "단어",
+      units_word: "단어",
+      unit_char: "글자",
+      units_char: "글자",
+      unit_subword: "서브워드",
+      units_subword: "서브워드",
       two_ways: "토큰별 확률은 한 방향 RNN의 상태를 토큰마다 읽어서 구합니다. {name} 모델은 리뷰를 양방향으로 읽으므로 최종 확률만 보여 줍니다.",
       cut_before: "✂ 리뷰가 길어서 마지막 {maxlen}개 토큰만 남기고 앞부분을 잘랐습니다",
       cut_after: "✂ 리뷰가 길어서 처음 {maxlen}개 토큰 뒤는 잘랐습니다",
-      skipped: "건너뜀: 훈련 데이터에 없던 단어",
-      oov: "[OOV]: 훈련 데이터에는 있었지만 어휘 사전(크기 {num_words})에 들지 못한 드문 단어 “{word}”",
+      skipped: "건너뜀: 훈련 데이터에 없던 {unit}",
+      oov: "[OOV]: 훈련 데이터에는 있었지만 어휘 사전(크기 {num_words})에 들지 못한 드문 {unit} “{word}”",
       step: "“{token}”까지 읽은 뒤 긍정 확률 = {p}{change}",
       chart_count: "토큰 {n}개",
-      counts: "단어 {words}개 중 {skipped}개는 훈련 데이터에 없어 건너뛰고, {oov}개는 [OOV]로 읽었습니다.",
+      counts: "{units} {words}개 중 {skipped}개는 훈련 데이터에 없어 건너뛰고, {oov}개는 [OOV]로 읽었습니다.",
       partial: "모델이 읽는 부분에서만 센 값입니다.",
-      moves_title: "예측을 가장 크게 바꾼 단어",
-      up_title: "긍정 쪽으로 올린 단어",
-      down_title: "부정 쪽으로 내린 단어",
+      moves_title: "예측을 가장 크게 바꾼 {unit}",
+      up_title: "긍정 쪽으로 올린 {unit}",
+      down_title: "부정 쪽으로 내린 {unit}",
       none: "없음",
-      moves_help: "변화량 = 단어를 읽은 뒤의 긍정 확률 − 읽기 전의 긍정 확률. rnnlab predict --explain과 같이 [START]와 [OOV]는 빼고 셉니다.",
+      moves_help: "변화량 = {unit}를 읽은 뒤의 긍정 확률 − 읽기 전의 긍정 확률. rnnlab predict --explain과 같이 [START]와 [OOV]는 빼고 셉니다.",
       footer: "rnnlab page로 만든 페이지입니다. 가중치, 어휘 사전, 신경망이 모두 이 파일 하나에 들어 있습니다.",
       switch: "English",
     },
   };
 
-  const EXAMPLES = [
+  const PLACEHOLDERS = {
+    en: "e.g. This movie was wonderful, the actors were great…",
+    ko: "예: 정말 재미있고 감동적인 영화였어요",
+  };
+
+  const EXAMPLES_KO = [
+    {
+      name: { en: "Enthusiastic", ko: "극찬" },
+      text: "배우들 연기가 정말 최고였고 스토리도 감동적이었어요. 꼭 다시 보고 싶은 명작입니다!",
+    },
+    {
+      name: { en: "Disappointed", ko: "실망" },
+      text: "시간 아깝다... 지루하고 연출도 최악. 돈 주고 본 게 후회됨 ㅠㅠ",
+    },
+    {
+      name: { en: "Mixed", ko: "엇갈린 평" },
+      text: "초반은 좀 지루했는데 후반부 반전이 대박이고 음악도 좋았음",
+    },
+    {
+      name: { en: "Emoji and ㅋㅋ", ko: "이모티콘과 ㅋㅋ" },
+      text: "ㅋㅋㅋㅋ 완전 꿀잼 😍👍<br />평점 10점!! 강추",
+    },
+  ];
+
+  const EXAMPLES_EN = [
     {
       name: { en: "Enthusiastic", ko: "극찬" },
       text: "This movie was wonderful. The actors were great and the story kept me hooked until the very end. I loved it and would watch it again!",
@@ -110,12 +150,21 @@
   const $ = (id) => document.getElementById(id);
   const review = $("review");
   const SHARE_LIMIT = 100000; // characters of URL
+  const EXAMPLES = data.reviews === "ko" ? EXAMPLES_KO : EXAMPLES_EN;
   let lang = data.lang, model = null, timer = null, lastUrl = "";
 
   function t(key, values = {}) {
-    const common = { name: data.model.name, num_words: data.encoder.num_words, maxlen: data.encoder.maxlen };
+    const strings = STRINGS[lang], unit = data.tokenizer;
+    const common = {
+      name: data.model.name,
+      num_words: data.encoder.num_words,
+      maxlen: data.encoder.maxlen,
+      in: strings[`in_${data.reviews}`],
+      unit: strings[`unit_${unit}`],
+      units: strings[`units_${unit}`],
+    };
     const all = { ...common, ...values };
-    return STRINGS[lang][key].replace(/\{(\w+)\}/g, (_, k) => String(all[k]));
+    return strings[key].replace(/\{(\w+)\}/g, (_, k) => String(all[k]));
   }
 
   function element(tag, className, text) {
@@ -131,7 +180,8 @@
     for (const node of document.querySelectorAll("[data-text]")) node.textContent = t(node.dataset.text);
     $("model-line").textContent = t("model_line", { side: t(`side_${data.encoder.truncating}`) });
     $("lang-switch").textContent = STRINGS[lang].switch;
-    review.placeholder = t("placeholder");
+    review.placeholder = PLACEHOLDERS[data.reviews];
+    if (data.tokenizer !== "word") $("tokens-help").textContent += ` ${t("space")}`;
     const examples = $("examples");
     examples.querySelectorAll("button").forEach((button) => button.remove());
     for (const example of EXAMPLES) {
