@@ -85,7 +85,7 @@ SLOW = {
     "test_fused.py::test_layers_equal_keras[dropout]",
     "test_fused.py::test_layers_equal_keras[masked]",
     "test_data.py::test_real_data_sizes_and_labels",  # tokenizes the real data: 50,000 reviews
-    "test_i18n.py::test_rnnlab_lang_switches_and_the_system_locale_does_not",  # these four
+    "test_i18n.py::test_rnnlab_lang_switches_and_the_system_locale_does_not",  # these five
     "test_i18n.py::test_korean_reproduce_report_has_korean_headings",  # reproduce twice
     "test_i18n.py::test_korean_and_english_reports_hold_the_same_numbers",
     "test_i18n.py::test_korean_compare_report_holds_the_same_numbers",
