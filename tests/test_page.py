@@ -152,6 +152,13 @@ def run_with(trained_run: Path, path: Path, model, **preprocessing) -> Path:
     spec = json.loads((path / "preprocessing.json").read_text(encoding="utf-8"))
     words = {"vocabulary": VOCABULARY, "num_words": SHAPE.num_words, "maxlen": SHAPE.maxlen}
     (path / "preprocessing.json").write_text(json.dumps({**spec, **words, **preprocessing}))
+    # config.json describes the same model and preprocessing (runcheck compares them).
+    record = json.loads((path / "config.json").read_text(encoding="utf-8"))
+    sides = {k: v for k, v in preprocessing.items() if k in ("padding", "truncating", "tokenizer")}
+    shape = {"num_words": SHAPE.num_words, "maxlen": SHAPE.maxlen, "units": SHAPE.units,
+             "embedding_dim": SHAPE.embedding_dim}  # fmt: skip
+    record["settings"].update(shape, **sides)
+    (path / "config.json").write_text(json.dumps(record))
     return path
 
 
