@@ -147,6 +147,11 @@ def test_reproduce_runs_on_own_data(own_csv, tmp_path, capsys):
             "--jobs", "1", "--out", str(out), "--quiet"]  # fmt: skip
     assert main(argv) == 0
     assert (out / "report.html").is_file()
+    # The book's results are IMDB's: none stand beside these, in the report or the terminal.
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "on other reviews" in markdown and "IMDB" not in markdown.splitlines()[0]
+    assert "5. Results\n" in markdown and "book:" not in markdown
+    assert "book:" not in capsys.readouterr().out
 
 
 def test_download_of_nsmc_checks_git_blob_ids(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ from . import runs
 from .child import cores
 from .config import TrainConfig
 from .data import open_dataset
+from .data.sources import IMDB_KINDS
 from .errors import RnnlabError
 from .explore import explore, format_exploration, memory_lines
 from .i18n import N_, gettext_for, translation
@@ -44,6 +45,13 @@ TITLES = {
     "9-3": N_("chapter 9-3, IMDB reviews with LSTM and GRU"),
     "all": N_("chapters 9-2 and 9-3, IMDB reviews with simple, LSTM and GRU networks"),
 }
+# On other reviews (NSMC's, yours) the chapters' recipes run as they are; the book's
+# results are IMDB's, so nothing stands beside them.
+OTHER_TITLES = {
+    "9-2": N_("chapter 9-2's recipe on other reviews, with a simple RNN"),
+    "9-3": N_("chapter 9-3's recipe on other reviews, with LSTM and GRU"),
+    "all": N_("chapters 9-2 and 9-3's recipes on other reviews"),
+}
 STORY_SEED = 42
 PAGE = runs.PAGE  # the best model, in the browser
 CURVES = "curves"  # each model's curves, drawn again where the report's language is not English
@@ -60,6 +68,7 @@ class Reproduction:
     runs: dict[str, runs.Run]  # model name -> its seed-42 run folder, read back
     timings: dict[str, float]  # step -> seconds
     report: tuple[Path, Path]  # report.md, report.html
+    book: bool = True  # IMDB: the book's results stand beside these
 
 
 def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,), jobs=None,
@@ -141,7 +150,9 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         timings[step(N_("train and test {name}"), name=name)] = run.metrics["total_seconds"]
         if plot_language(lang) != "en":  # the run folder's curves.png is in English
             plot_curves(run.history, out / CURVES / f"{run.path.name}.png", name, lang=lang)
-    report = build_report(ex, config, story, timings, TITLES[chapter], out, lang, steps)
+    book = raw.kind in IMDB_KINDS
+    title = (TITLES if book else OTHER_TITLES)[chapter]
+    report = build_report(ex, config, story, timings, title, out, lang, steps, book)
     add_page(report, out, story, lang)
     if len(seeds) > 1:
         report.heading(_("7. Over {n} seeds").format(n=len(seeds)))
@@ -153,7 +164,7 @@ def reproduce(data=None, out="runs/reproduce", chapter="9-2", seeds=(STORY_SEED,
         )
         found = summary.groups(done.result.outcomes)
         summary.add_statistics(report, out, found, done.baseline, level=3, lang=lang)
-    return Reproduction(out, story, timings, report.write(out))
+    return Reproduction(out, story, timings, report.write(out), book)
 
 
 def add_page(report: Report, out: Path, story: dict, lang: str) -> None:
@@ -172,7 +183,8 @@ def add_page(report: Report, out: Path, story: dict, lang: str) -> None:
                         "your browser, word by word").format(page=PAGE, model=name))  # fmt: skip
 
 
-def results_table(trained, lang="en") -> tuple[list[str], list[list]]:
+def results_table(trained, lang="en", book=True) -> tuple[list[str], list[list]]:
+    """The results of each model, and (`book`: on IMDB) the book's beside them."""
     _ = gettext_for(lang)
     headers = [
         _("model"),
@@ -185,7 +197,7 @@ def results_table(trained, lang="en") -> tuple[list[str], list[list]]:
         _("book: best val_accuracy"),
         _("book: stop epoch"),
         _("book: test accuracy"),
-    ]
+    ][: None if book else -3]
     rows = []
     for name, run in trained.items():
         m, published = run.metrics, TUTORIAL_RESULTS.get(name, {})
@@ -201,7 +213,7 @@ def results_table(trained, lang="en") -> tuple[list[str], list[list]]:
                 published.get("best_val_accuracy", "–"),
                 published.get("stop_epochs", "–"),
                 published.get("test_accuracy", "–"),
-            ]
+            ][: None if book else -3]
         )
     return headers, rows
 
@@ -213,9 +225,10 @@ def _remove(folder: Path, names) -> None:
 
 
 def build_report(exploration, config, trained, timings, title, out: Path, lang="en",
-                 steps=None) -> Report:  # fmt: skip
-    """The report, in `lang`; `title` is one of TITLES, `steps` the report's names of
-    the steps of `timings` (default: as they are)."""
+                 steps=None, book=True) -> Report:  # fmt: skip
+    """The report, in `lang`; `title` is one of TITLES (or OTHER_TITLES, without `book`:
+    the book's results), `steps` the report's names of the steps of `timings` (default:
+    as they are)."""
     _ = gettext_for(lang)
     steps = steps or {}
     ex, s, c = exploration, exploration.stats, config
@@ -290,16 +303,17 @@ def build_report(exploration, config, trained, timings, title, out: Path, lang="
         report.image(str(curves), _("{name}: loss and accuracy per epoch").format(name=name))
     report.image("val_loss.png", _("Validation loss of every model"))
 
-    report.heading(_("5. Results, next to the book's"))
-    report.table(*results_table(trained, lang))
-    report.text(
-        _(
-            "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text "
-            "rnnlab's tokenizer gives slightly different ids, so expect close, not equal, "
-            "results. Small RNNs at lr 1e-4 can sit on a plateau for many epochs before they "
-            "learn."
+    report.heading(_("5. Results, next to the book's") if book else _("5. Results"))
+    report.table(*results_table(trained, lang, book))
+    if book:
+        report.text(
+            _(
+                "The tutorial's numbers come from Keras' own npz; with the raw aclImdb text "
+                "rnnlab's tokenizer gives slightly different ids, so expect close, not equal, "
+                "results. Small RNNs at lr 1e-4 can sit on a plateau for many epochs before "
+                "they learn."
+            )
         )
-    )
 
     report.heading(_("6. Time"))
     rows = [

@@ -79,7 +79,7 @@ def run_reproduce(args) -> None:
         lang=lang,
         **{name: getattr(args, name) for name in TrainConfig().data_options},
     )
-    headers, rows = results_table(result.runs)
+    headers, rows = results_table(result.runs, book=result.book)
     print()
     print(" | ".join(headers))
     for row in rows:

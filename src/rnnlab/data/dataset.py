@@ -70,7 +70,7 @@ def open_dataset(path=None, tokenizer="word", subword_vocab=tokenizers.DEFAULT_S
                 raw = _read(kind, paths, tokenizer, subword_vocab, columns)
                 raw.source, raw.content_hash = description, content_hash
                 cache.save(raw, entry)
-    raw.path = ",".join(map(str, paths))
+    raw.path, raw.kind = ",".join(map(str, paths)), kind
     if kind == KERAS_KIND:
         raw.words = _keras_words(paths[0].parent / WORD_INDEX_FILENAME)
     return raw

@@ -90,6 +90,7 @@ class RawDataset:
     words: list[str] | None
     source: str = ""  # a human description of where the data came from
     path: str = ""  # the local file or folder it was read from
+    kind: str = ""  # sources.py's kind of source (IMDB's: sources.IMDB_KINDS)
     content_hash: str = ""  # identifies the source's content (the cache key)
     from_cache: bool = False
     tokenizer: object = field(default_factory=WordTokenizer)

@@ -82,6 +82,7 @@ DIR_KIND = "aclimdb-dir"
 NSMC_KIND = "nsmc-dir"  # a folder of NSMC's two files
 PAIR_KIND = "table-pair"  # your training file and your test file
 SPLIT_KIND = "table-split"  # one file of yours, split by SPLIT_RULE
+IMDB_KINDS = (KERAS_KIND, TAR_KIND, DIR_KIND)  # the book's data: its results compare
 TEXT_KINDS = (TAR_KIND, DIR_KIND, NSMC_KIND, PAIR_KIND, SPLIT_KIND)  # tokenized here
 
 
